@@ -1,0 +1,65 @@
+// Runs the compiled `vigil` CLI as a real child process and waits for the one JSON line a
+// server prints on stdout when it is ready ({"listening": ...}). Never sleeps: it waits on the line,
+// or fails with the child's stderr when the child exits first.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** dist/bin/vigil.js, seen from a compiled test in dist/test/ or dist/test/helpers/. */
+export const VIGIL_CLI = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
+
+export interface VigilServer<Ready> {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly ready: Ready;
+  stderr(): string;
+  /** SIGTERM (or the signal given) and wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const live = new Set<ChildProcessWithoutNullStreams>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export async function startVigil<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<VigilServer<Ready>> {
+  const child = spawn(process.execPath, [VIGIL_CLI, ...args], { env: { ...process.env, ...env } });
+  live.add(child);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  void exited.then(() => live.delete(child));
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    void exited.then(([code, signal]) => reject(new Error(`vigil ${args[0]} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
+  });
+  return {
+    child,
+    ready: JSON.parse(first) as Ready,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return (await exited)[0];
+    },
+  };
+}
+
+/** Runs a one-shot `vigil` command to completion. */
+export async function runVigil(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [VIGIL_CLI, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+export function tempDir(label: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `vigil-${label}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
