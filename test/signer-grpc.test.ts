@@ -72,7 +72,7 @@ test('the node, with its certificate, gets its node id and ECDH over mutual TLS'
 test('a client without a certificate, or with one from another CA, is refused before any rpc', async () => {
   const p = paths(signerDir.dir);
   const caPem = readFileSync(p.caCert, 'utf8');
-  const noCert = new grpc.Client(`127.0.0.1:${signer.ready.listening.port}`, grpc.credentials.createSsl(Buffer.from(caPem)));
+  const noCert = new grpc.Client(`127.0.0.1:${signer.ready.listening.port}`, grpc.credentials.createSsl(Buffer.from(caPem)), { 'grpc.ssl_target_name_override': 'localhost' });
   const stranger = await createMutualTls();
   const foreign = nodeClient(signer.ready.listening.port, { certPem: stranger.node.certPem, keyPem: stranger.node.keyPem });
   try {

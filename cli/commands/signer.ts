@@ -3,7 +3,7 @@
 //   vigil signer run  --data-dir D [--port N] [--device-port N] [--log-level L]
 // `run` prints one JSON line on stdout once it serves:
 //   {"listening":{"host":"127.0.0.1","port":N},"node_id":"<hex>"}
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino, type LevelWithSilent } from 'pino';
@@ -43,7 +43,9 @@ async function init(values: Record<string, string | undefined>, dataDir: string)
     device: { kind: 'emulator', host: values['device-host'] ?? '127.0.0.1', port: portArg(values['device-port'], '--device-port') ?? 9999 },
     listen: { host: '127.0.0.1', port: portArg(values['port'], '--port') ?? 0 },
   };
-  const template = readFileSync(fileURLToPath(new URL('../../../policy/default-policy.yaml', import.meta.url)), 'utf8');
+  // dist/cli/commands/ when compiled, cli/commands/ when run from the sources (tsx).
+  const compiled = new URL('../../../policy/default-policy.yaml', import.meta.url);
+  const template = readFileSync(fileURLToPath(existsSync(compiled) ? compiled : new URL('../../policy/default-policy.yaml', import.meta.url)), 'utf8');
   const policyText = template.replace(/^network: .*$/m, `network: ${network}`);
   loadPolicyConfig(policyText); // never write a policy the signer would refuse to load
   writeDataDir(dataDir, settings, await createMutualTls(), policyText);

@@ -39,7 +39,9 @@ export class SignerClient {
   constructor(options: SignerClientOptions) {
     const Ctor = signerServiceConstructor();
     const credentials = grpc.credentials.createSsl(Buffer.from(options.caPem), Buffer.from(options.keyPem), Buffer.from(options.certPem));
-    this.#client = new Ctor(options.address, credentials);
+    // The signer's certificate names both 127.0.0.1 and localhost; TLS server names must not be IP
+    // addresses (RFC 6066), so verify against the name.
+    this.#client = new Ctor(options.address, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' });
     this.#deadlineMs = options.deadlineMs ?? 30_000;
   }
 

@@ -30,6 +30,7 @@ export const SIGNER_OPERATIONS = [
   'FundingConfirmed',
   'ChannelClosed',
   'ListChannels',
+  'ListWalletAddresses',
 ] as const;
 export type SignerOperation = (typeof SIGNER_OPERATIONS)[number];
 

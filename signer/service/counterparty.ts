@@ -31,7 +31,7 @@ import { addTweak, channelPath, sign } from './device-ops.js';
 import { bytes, channelRef, commitmentNumber, out, point, requestObject } from './fields.js';
 import { requireOpen } from './guards.js';
 import { offeredHashes } from './holder.js';
-import { commitmentState, enforce } from './policy-bridge.js';
+import { enforceCommitment } from './policy-bridge.js';
 import { progressOf } from './progress.js';
 
 /** Counterparty commitment `n` we signed: in memory while unrevoked, else from the store. */
@@ -73,17 +73,17 @@ export const signCounterpartyCommitment: Handler = async (ctx, request, audit) =
     nextCounterpartyCommitmentNumber: record.nextCounterpartyNumber,
     highestRevokedCounterpartyCommitment: record.revokedCounterpartyThrough,
   };
-  const state = commitmentState(ctx, ch, offeredHashes(info, 'counterparty'));
+  const hashes = offeredHashes(info, 'counterparty');
 
   let commitment;
   try {
     commitment = buildCounterpartyCommitment(ch, setup, info, theirPoint);
   } catch (e) {
-    if (e instanceof SignerError) enforce(ctx, policyRequest, state);
+    if (e instanceof SignerError) enforceCommitment(ctx, ch, policyRequest, hashes);
     throw e;
   }
   audit.txid = commitment.txid;
-  const warnings = enforce(ctx, policyRequest, state);
+  const warnings = enforceCommitment(ctx, ch, policyRequest, hashes);
 
   const signature = await sign(ctx, channelPath(ctx, ch, 'funding'), commitmentSighash(commitment));
   const htlcType = htlcRemoteSighashType(setup.channelType);

@@ -22,7 +22,7 @@ import { balancesFromOurSide, buildHolderCommitment, commitmentAmounts, contentH
 import type { Handler, ServiceContext } from './context.js';
 import { holderPoint, holderSecret } from './device-ops.js';
 import { bytes, channelRef, commitmentNumber, itemBytes, list, out, requestObject } from './fields.js';
-import { commitmentState, enforce } from './policy-bridge.js';
+import { enforce, enforceCommitment } from './policy-bridge.js';
 import { progressOf } from './progress.js';
 import { requireOpen } from './guards.js';
 
@@ -77,11 +77,11 @@ export const validateHolderCommitment: Handler = async (ctx, request, audit) => 
     commitment = buildHolderCommitment(ch, setup, info, point);
   } catch (e) {
     // A commitment that cannot be built: report the policy's reading of it first, if it has one.
-    if (e instanceof SignerError) enforce(ctx, policyRequest, commitmentState(ctx, ch, offeredHashes(info, 'holder')));
+    if (e instanceof SignerError) enforceCommitment(ctx, ch, policyRequest, offeredHashes(info, 'holder'));
     throw e;
   }
   audit.txid = commitment.txid;
-  const warnings = enforce(ctx, policyRequest, commitmentState(ctx, ch, offeredHashes(info, 'holder')));
+  const warnings = enforceCommitment(ctx, ch, policyRequest, offeredHashes(info, 'holder'));
 
   // BOLT 2 §Receiving commitment_signed: the signature must be valid for our commitment.
   if (!secp.verify(signature, commitmentSighash(commitment), setup.counterparty.fundingPubkey)) {

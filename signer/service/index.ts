@@ -28,7 +28,7 @@ import { PaymentBook } from './payments-book.js';
 import { approvePayment } from './payments.js';
 import { inFlightHashes } from './policy-bridge.js';
 import { listChannels } from './recovery.js';
-import { newAddress, signWalletTransaction } from './wallet.js';
+import { listWalletAddresses, newAddress, signWalletTransaction } from './wallet.js';
 import { Wallet } from './wallet-keys.js';
 
 /** The unary RPCs of proto/signer.proto (every rpc but the Connect stream), by their proto names. */
@@ -82,6 +82,7 @@ const HANDLERS: Readonly<Record<RpcName, Handler>> = {
   FundingConfirmed: fundingConfirmed,
   ChannelClosed: channelClosed,
   ListChannels: listChannels,
+  ListWalletAddresses: listWalletAddresses,
 };
 
 /** A FIFO lock: one request runs at a time. */

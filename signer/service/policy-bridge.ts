@@ -7,17 +7,23 @@
 // present in every unrevoked commitment of both sides there (irrevocably committed, BOLT 2), and not
 // paying an invoice this signer signed (that money is ours to receive, not to pass on), counts as an
 // allowed forward of its full amount. So an outgoing HTLC is matched by an incoming one of the same
-// hash carrying at least its amount, or by a payment the signer approved.
+// hash carrying at least its amount, or by a payment the signer approved. Each HTLC a commitment newly
+// offers as a forward is also evaluated as the forward-htlc request it is (enforceCommitment), so the
+// outgoing HTLC expires at least policy-forward-cltv-delta blocks before the incoming one.
 import { hex } from '../../bolt/bytes.js';
 import type { Htlc } from '../../bolt/bolt3/index.js';
 import {
   evaluate,
   type AllowedForward,
   type Decision,
+  type ForwardHtlc,
+  type HtlcFact,
   type OfferedHtlcRecord,
   type PolicyRequest,
   type PolicyState,
   type RuleId,
+  type SignCounterpartyCommitment,
+  type ValidateHolderCommitment,
 } from '../../policy/index.js';
 import { policyRefusal } from '../errors.js';
 import type { LiveChannel } from './channels.js';
@@ -75,11 +81,18 @@ export function inFlightHashes(ctx: Pick<ServiceContext, 'channels'>): Set<strin
   return out;
 }
 
+/** An HTLC the counterparty offered us on another channel, irrevocably committed there: what a forward spends. */
+interface IncomingHtlc {
+  readonly channelId: string;
+  readonly htlc: Htlc;
+}
+
 /**
  * The policy state for a commitment of `channel` offering HTLCs with `offeredHashes` (from our side):
- * only records of those hashes matter to the rules, so only those are gathered.
+ * only records of those hashes matter to the rules, so only those are gathered. `incoming` gets the
+ * HTLCs the derived forwards come from.
  */
-export function commitmentState(ctx: ServiceContext, channel: LiveChannel, offeredHashes: ReadonlySet<string>): PolicyState {
+export function commitmentState(ctx: ServiceContext, channel: LiveChannel, offeredHashes: ReadonlySet<string>, incoming: IncomingHtlc[] = []): PolicyState {
   if (offeredHashes.size === 0) return EMPTY_STATE;
   const forwards: AllowedForward[] = [];
   const offered: OfferedHtlcRecord[] = [];
@@ -95,9 +108,53 @@ export function commitmentState(ctx: ServiceContext, channel: LiveChannel, offer
       const paymentHash = hex(h.paymentHash);
       if (!offeredHashes.has(paymentHash) || ctx.store.getInvoice(h.paymentHash) !== undefined) continue;
       forwards.push({ incomingChannelId: channelId, incomingHtlcId: h.id, paymentHash, incomingMsat: h.amountMsat, outgoingMsat: h.amountMsat });
+      incoming.push({ channelId, htlc: h });
     }
   }
   return { approvedPayments: ctx.payments.forPolicy(offeredHashes), forwards, offeredHtlcs: offered };
+}
+
+const htlcKey = (h: HtlcFact): string => `${h.direction}:${h.paymentHash}:${h.amountMsat}:${h.cltvExpiry}`;
+
+/**
+ * DESIGN invariant 6, per HTLC: each HTLC this commitment newly offers that approved payments do not
+ * cover is a forward, checked with the forward-htlc rules against the incoming HTLC of the same hash
+ * that expires last (amount, hash, irrevocably committed, and the cltv_expiry_delta between them).
+ * An offered HTLC no incoming one covers is left to policy-commitment-htlc-routing-balance.
+ */
+function forwardRequests(request: SignCounterpartyCommitment | ValidateHolderCommitment, state: PolicyState, incoming: readonly IncomingHtlc[]): ForwardHtlc[] {
+  const before = new Set((request.previous?.htlcs ?? []).map(htlcKey));
+  const out: ForwardHtlc[] = [];
+  for (const h of request.htlcs) {
+    if (h.direction !== 'offered' || before.has(htlcKey(h))) continue;
+    const paid = state.approvedPayments.filter((p) => p.paymentHash === h.paymentHash).reduce((a, p) => a + p.amountMsat, 0n);
+    if (paid >= h.amountMsat) continue;
+    let from: IncomingHtlc | undefined;
+    for (const i of incoming) if (hex(i.htlc.paymentHash) === h.paymentHash && (from === undefined || i.htlc.cltvExpiry > from.htlc.cltvExpiry)) from = i;
+    if (from === undefined) continue;
+    out.push({
+      kind: 'forward-htlc',
+      incoming: { channelId: from.channelId, htlcId: from.htlc.id, amountMsat: from.htlc.amountMsat, paymentHash: h.paymentHash, cltvExpiry: from.htlc.cltvExpiry, irrevocablyCommitted: true },
+      outgoing: { channelId: request.channel.channelId, amountMsat: h.amountMsat, paymentHash: h.paymentHash, cltvExpiry: h.cltvExpiry },
+    });
+  }
+  return out;
+}
+
+/**
+ * One evaluation for a commitment we sign or accept, plus one forward-htlc evaluation per forwarded HTLC
+ * it adds; refuses listing every violation, or returns the warnings.
+ */
+export function enforceCommitment(ctx: ServiceContext, channel: LiveChannel, request: SignCounterpartyCommitment | ValidateHolderCommitment, offeredHashes: ReadonlySet<string>): readonly RuleId[] {
+  const incoming: IncomingHtlc[] = [];
+  const state = commitmentState(ctx, channel, offeredHashes, incoming);
+  const now = ctx.now();
+  // The forward being checked is not yet among the allowed ones: the balance rule counts it once.
+  const decisions = [evaluate(request, state, ctx.policy, now), ...forwardRequests(request, state, incoming).map((f) => evaluate(f, EMPTY_STATE, ctx.policy, now))];
+  const violations = decisions.flatMap((d) => d.violations);
+  if (violations.length > 0) throw policyRefusal(violations);
+  for (const d of decisions) requireAllowed(d);
+  return decisions.flatMap((d) => d.warnings.map((w) => w.id));
 }
 
 /** The velocity state for approve-payment: every approval in the book. */

@@ -49,6 +49,11 @@ export class Wallet {
     return this.#nextReceive;
   }
 
+  /** Every wallet key, receive chain first, in index order. */
+  all(): WalletKeyRecord[] {
+    return [...this.#byScript.values()].sort((a, b) => a.chain - b.chain || a.index - b.index);
+  }
+
   keyFor(script: Uint8Array): WalletKeyRecord | undefined {
     return this.#byScript.get(hex(script));
   }

@@ -18,7 +18,7 @@ import {
   type Transaction,
 } from '../../bolt/bolt3/index.js';
 import type { OnchainOutput } from '../../policy/index.js';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, precondition } from '../errors.js';
 import { WALLET_CHAIN, walletKeyPath } from '../keys.js';
 import type { WalletKeyRecord } from '../store/records.js';
 import { scriptToAddress } from './address.js';
@@ -56,6 +56,12 @@ export const newAddress: Handler = async (ctx, request) => {
     persist: () => ctx.store.insertWalletKey(record),
     commit: () => ctx.wallet.add(record),
   };
+};
+
+export const listWalletAddresses: Handler = async (ctx, request) => {
+  requestObject(request);
+  const addresses = ctx.wallet.all().map((k) => ({ address: scriptToAddress(k.scriptPubKey, ctx.network), script_pubkey: out(k.scriptPubKey) }));
+  return { response: { addresses }, reason: `${addresses.length} wallet addresses listed` };
 };
 
 export const signWalletTransaction: Handler = async (ctx, request, audit) => {
@@ -121,6 +127,12 @@ export const signWalletTransaction: Handler = async (ctx, request, audit) => {
     const ch = ctx.channels.get(o.channelId, field);
     const setup = ch.requireSetup('SignWalletTransaction funding output');
     if (!ch.record.holderIsOpener) throw invalidArgument(field, 'we did not open this channel, so we do not fund it');
+    // BOLT 2 §The funding_signed Message: the funder broadcasts only once it holds the peer's signature
+    // on its first commitment. Funded earlier, the money sits in a 2-of-2 we cannot spend alone (and
+    // a channel with out-of-policy parameters, whose commitments are all refused, would get funded).
+    if (ch.record.nextHolderNumber < 1) {
+      throw precondition('policy-signer-channel-state', `${field}: holder commitment 0 of this channel is not validated yet, so it is not funded`);
+    }
     if (!equal(o.script, p2wsh(fundingScript(ch.record.holder.fundingPubkey, setup.counterparty.fundingPubkey)))) {
       throw invalidArgument(`outputs[${i}].script_pubkey`, 'is not the funding output script of the channel it funds');
     }

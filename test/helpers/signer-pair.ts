@@ -40,7 +40,17 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `vigil-${prefix}-`));
 }
 
-export async function call(signer: SignerService, method: RpcName, request: object): Promise<Msg> {
+/**
+ * What the conversation needs of a signer: its node id and one call per rpc. The in-process
+ * SignerService is one; a gRPC client of a `vigil signer run` process (test/helpers/signer-process.ts)
+ * is another.
+ */
+export interface PairSigner {
+  readonly nodeId: Uint8Array;
+  call(method: RpcName, request: object): Promise<object>;
+}
+
+export async function call(signer: PairSigner, method: RpcName, request: object): Promise<Msg> {
   return (await signer.call(method, request)) as Msg;
 }
 
@@ -114,8 +124,8 @@ function basepointsMsg(b: ChannelBasepoints): Msg {
   };
 }
 
-export class ChannelPair {
-  readonly signers: Record<Side, SignerService>;
+export class ChannelPair<S extends PairSigner = SignerService> {
+  readonly signers: Record<Side, S>;
   readonly channelType: ChannelType;
   readonly basepoints: Record<Side, ChannelBasepoints>;
   readonly nodeIds: Record<Side, Uint8Array>;
@@ -143,7 +153,7 @@ export class ChannelPair {
   /** The other side's signatures on each side's latest commitment. */
   readonly lastSigned: Record<Side, Msg | undefined> = { alice: undefined, bob: undefined };
 
-  constructor(signers: Record<Side, SignerService>, channelType: ChannelType, basepoints: Record<Side, ChannelBasepoints>, nodeIds: Record<Side, Uint8Array>) {
+  constructor(signers: Record<Side, S>, channelType: ChannelType, basepoints: Record<Side, ChannelBasepoints>, nodeIds: Record<Side, Uint8Array>) {
     this.signers = signers;
     this.channelType = channelType;
     this.basepoints = basepoints;
@@ -333,7 +343,7 @@ export class ChannelPair {
  * funding transaction, SetupChannel on both, commitment 0 signed both ways, the funding transaction
  * signed by Alice's wallet, funding confirmed, and commitment 1's points exchanged (channel_ready).
  */
-export async function openChannel(signers: Record<Side, SignerService>, channelType: ChannelType, tag = 1): Promise<ChannelPair> {
+export async function openChannel<S extends PairSigner = SignerService>(signers: Record<Side, S>, channelType: ChannelType, tag = 1): Promise<ChannelPair<S>> {
   const temporaryChannelId = sha256(Uint8Array.of(0x7e, tag));
   const news = {
     alice: await call(signers.alice, 'NewChannel', { temporary_channel_id: Buffer.from(temporaryChannelId), peer_node_id: Buffer.from(signers.bob.nodeId), holder_is_opener: true }),

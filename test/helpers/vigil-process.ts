@@ -12,6 +12,24 @@ import { fileURLToPath } from 'node:url';
 /** dist/bin/vigil.js, seen from a compiled test in dist/test/ or dist/test/helpers/. */
 export const VIGIL_CLI = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
 
+// Run from the sources (tsx), there is no compiled bin/vigil.js: the child loads tsx and runs the
+// command module from cli/commands/ itself, as bin/vigil.ts would.
+const fromSources = import.meta.url.endsWith('.ts');
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The node arguments that run `vigil <args>`, compiled or from the sources. */
+export function vigilNodeArgs(args: readonly string[]): string[] {
+  if (!fromSources) return [VIGIL_CLI, ...args];
+  const [name, ...rest] = args;
+  const mod = new URL(`../../cli/commands/${name ?? ''}.ts`, import.meta.url).href;
+  const entry = `const { command } = await import(${JSON.stringify(mod)}); process.exitCode = await command.run(process.argv.slice(1));`;
+  return ['--import', 'tsx', '--input-type=module', '--eval', entry, '--', ...rest];
+}
+
+function spawnVigil(args: readonly string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, vigilNodeArgs(args), { cwd: fromSources ? repoRoot : undefined, env: { ...process.env, ...env } });
+}
+
 export interface VigilServer<Ready> {
   readonly child: ChildProcessWithoutNullStreams;
   readonly ready: Ready;
@@ -26,7 +44,7 @@ process.once('exit', () => {
 });
 
 export async function startVigil<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<VigilServer<Ready>> {
-  const child = spawn(process.execPath, [VIGIL_CLI, ...args], { env: { ...process.env, ...env } });
+  const child = spawnVigil(args, env);
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -50,7 +68,7 @@ export async function startVigil<Ready>(args: readonly string[], env: NodeJS.Pro
 
 /** Runs a one-shot `vigil` command to completion. */
 export async function runVigil(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [VIGIL_CLI, ...args], { env: { ...process.env, ...env } });
+  const child = spawnVigil(args, env);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

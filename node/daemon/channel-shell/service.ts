@@ -1,0 +1,561 @@
+// The channel shell: the I/O around the pure channel machine (node/channel). Each channel has one
+// event queue, drained by one loop, so `process` never runs twice at once for a channel; the effects
+// of each step are carried out in order (persist before the send after it). Payments go to direct
+// peers only (no routing yet): see direct-payment-packet.ts.
+import { randomBytes } from 'node:crypto';
+import { equal, fromHex, hex } from '../../../bolt/bytes.js';
+import { decodeInvoice, type Network } from '../../../bolt/bolt11/index.js';
+import { sha256 } from '../../../bolt/crypto/hash.js';
+import {
+  channelIdOf,
+  defaultLocalConfig,
+  hasCommitments,
+  idleChannel,
+  process,
+  type ChannelEvent,
+  type ChannelState,
+  type CommandResult,
+  type Effect,
+  type LocalConfig,
+  type Notification,
+} from '../../channel/index.js';
+import type { ChannelMessage, Peer } from '../../peer/index.js';
+import { SignerRefusal } from '../../signer-client/client.js';
+import type { ChannelInfo, ChannelService, ChannelShellContext, CloseParams, CloseResult, InvoiceParams, InvoiceResult, OpenChannelParams, OpenChannelResult, PayParams } from '../channels.js';
+import { ApiError } from '../errors.js';
+import type { PaymentRecord } from '../store.js';
+import type { WalletDraft } from '../wallet.js';
+import { directPaymentPacket, readDirectPayment } from './direct-payment-packet.js';
+import { signedInvoice } from './invoice.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+
+/** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
+const HTLC_EXPIRY_BLOCKS = 40;
+const INVOICE_CLTV_DELTA = 18;
+/** BOLT 4 incorrect_or_unknown_payment_details (PERM|15). */
+const INCORRECT_PAYMENT_DETAILS = 0x400f;
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+interface Channel {
+  state: ChannelState;
+  readonly peerNodeId: string;
+  readonly queue: ChannelEvent[];
+  /** The running drain loop, if any. */
+  draining: Promise<void> | null;
+  /** Updates were queued since the last `sign`: send one when the queue is empty. */
+  needsSign: boolean;
+  draft: WalletDraft | null;
+  fundingScript: Uint8Array;
+  watch: { txid: string; vout: number; depth: number } | null;
+  /** Display-order txid of a mutual close we broadcast. */
+  closingTxid: string | null;
+  scid: string | null;
+  /** What listchannels last showed, kept for the channel once closed. */
+  lastInfo: ChannelInfo | null;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export class ChannelShell implements ChannelService {
+  readonly available = true;
+  readonly #ctx: ChannelShellContext;
+  /** By channel id hex (and the temporary id until the channel id is known). */
+  readonly #channels = new Map<string, Channel>();
+  readonly #replies = new Map<string, Waiter<CommandResult>>();
+  readonly #payments = new Map<string, Waiter<PaymentRecord>>();
+  readonly #closes = new Map<string, Waiter<string>>();
+  #config: LocalConfig | null = null;
+  #commandCounter = 0;
+  #closed = false;
+  readonly #onMessage = (peer: Peer, m: ChannelMessage): void => this.#route(peer, m);
+  readonly #onReady = (peer: Peer): void => this.#connection(peer.nodeIdHex, 'connected');
+  readonly #onClosed = (peer: Peer): void => this.#connection(peer.nodeIdHex, 'disconnected');
+  readonly #onTip = (tip: { height: number }): void => void this.#onBlock(tip.height);
+
+  constructor(ctx: ChannelShellContext) {
+    this.#ctx = ctx;
+  }
+
+  get #height(): number {
+    return this.#ctx.chain.tip?.height ?? 0;
+  }
+
+  #nextId(prefix: string): string {
+    return `${prefix}-${++this.#commandCounter}-${randomBytes(4).toString('hex')}`;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async start(): Promise<void> {
+    const shutdown = await this.#ctx.wallet.newAddress();
+    this.#config = defaultLocalConfig(this.#ctx.chainHash, shutdown.scriptPubKey);
+    const restored: Channel[] = [];
+    for (const record of this.#ctx.store.channelSnapshots()) {
+      let state: ChannelState;
+      try {
+        state = decodeSnapshot(record.snapshot);
+      } catch (e) {
+        this.#ctx.log.warn({ channel: record.channelId, err: errorText(e) }, 'unreadable channel snapshot dropped');
+        continue;
+      }
+      const ch = this.#newChannel(state, record.peerNodeId);
+      this.#channels.set(record.channelId, ch);
+      restored.push(ch);
+      if (hasCommitments(state)) {
+        const p = state.commitments.params;
+        ch.watch = { txid: hex(Uint8Array.from(p.fundingTxid).reverse()), vout: p.fundingVout, depth: -1 };
+      }
+    }
+    this.#failLostPayments(restored);
+    this.#ctx.peers.on('channelMessage', this.#onMessage);
+    this.#ctx.peers.on('peerReady', this.#onReady);
+    this.#ctx.peers.on('peerClosed', this.#onClosed);
+    this.#ctx.chain.on('tip', this.#onTip);
+    for (const ch of restored) {
+      this.#input(ch, { kind: 'restarted' });
+      this.#input(ch, { kind: 'block', height: this.#height });
+      if (this.#ctx.peers.peer(ch.peerNodeId)?.state === 'ready') this.#input(ch, { kind: 'connected' });
+    }
+    if (restored.length > 0) void this.#onBlock(this.#height);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#ctx.peers.off('channelMessage', this.#onMessage);
+    this.#ctx.peers.off('peerReady', this.#onReady);
+    this.#ctx.peers.off('peerClosed', this.#onClosed);
+    this.#ctx.chain.off('tip', this.#onTip);
+    const stopping = new ApiError('UNAVAILABLE', 'the node is shutting down');
+    for (const w of [...this.#replies.values(), ...this.#payments.values(), ...this.#closes.values()]) w.reject(stopping);
+    // Running drains stop after their current effect.
+    await Promise.all([...new Set(this.#channels.values())].map((c) => c.draining));
+  }
+
+  /** Sent payments a snapshot does not carry never happened (README: adds are durable once signed). */
+  #failLostPayments(restored: readonly Channel[]): void {
+    const carried = restored.map((c) => encodeSnapshot(c.state)).join('\n');
+    for (const p of this.#ctx.store.payments()) {
+      if (p.direction !== 'sent' || p.status !== 'pending' || carried.includes(p.paymentHash)) continue;
+      this.#ctx.store.upsertPayment({ ...p, status: 'failed', failureReason: 'the node restarted before the HTLC was committed', settledAt: Math.floor(Date.now() / 1000) });
+    }
+  }
+
+  #newChannel(state: ChannelState, peerNodeId: string): Channel {
+    return { state, peerNodeId, queue: [], draining: null, needsSign: false, draft: null, fundingScript: new Uint8Array(0), watch: null, closingTxid: null, scid: null, lastInfo: null };
+  }
+
+  // ------------------------------------------------------------------ the event loop
+
+  #input(ch: Channel, event: ChannelEvent): void {
+    ch.queue.push(event);
+    if (ch.draining === null) ch.draining = this.#drain(ch);
+  }
+
+  async #drain(ch: Channel): Promise<void> {
+    await Promise.resolve(); // let #input store this promise before the loop can finish
+    try {
+      for (;;) {
+        if (this.#closed) return;
+        let event = ch.queue.shift();
+        if (event === undefined) {
+          if (!ch.needsSign) return;
+          ch.needsSign = false;
+          event = { kind: 'sign' };
+        }
+        const [next, effects] = process(ch.state, event);
+        if (hasCommitments(ch.state) && !hasCommitments(next)) ch.lastInfo = this.#infoOf(ch); // closing: keep what it was
+        ch.state = next;
+        for (const e of effects) {
+          try {
+            await this.#effect(ch, e);
+          } catch (err) {
+            this.#ctx.log.error({ effect: e.kind, err: errorText(err) }, 'channel effect failed');
+          }
+        }
+      }
+    } finally {
+      ch.draining = null;
+    }
+  }
+
+  async #effect(ch: Channel, e: Effect): Promise<void> {
+    const log = this.#ctx.log;
+    switch (e.kind) {
+      case 'send':
+        if (!this.#ctx.peers.peer(ch.peerNodeId)?.send(e.message)) log.info({ peer: ch.peerNodeId, type: e.message.type }, 'peer offline: message not sent');
+        return;
+      case 'signer':
+        try {
+          const response = await this.#ctx.signer.call(e.call.method, e.call.request);
+          this.#input(ch, { kind: 'signer-reply', requestId: e.requestId, response });
+        } catch (err) {
+          const code = err instanceof SignerRefusal ? String(err.code) : 'UNAVAILABLE';
+          this.#input(ch, { kind: 'signer-error', requestId: e.requestId, code, message: errorText(err) });
+        }
+        return;
+      case 'persist':
+        this.#ctx.store.saveChannelSnapshot(hex(channelIdOf(e.state)), ch.peerNodeId, e.state.kind, encodeSnapshot(e.state));
+        return;
+      case 'create-funding':
+        await this.#createFunding(ch, e.scriptPubkey, e.amountSat);
+        return;
+      case 'publish-funding': {
+        const draft = ch.draft;
+        if (draft === null) throw new Error(`publish-funding for ${hex(e.channelId)}: no funding draft in this process (restarted while opening?)`);
+        const index = draft.tx.outputs.findIndex((o) => equal(o.script, ch.fundingScript));
+        const signed = await this.#ctx.wallet.sign(draft, new Map([[index, e.channelId]]));
+        const txid = await this.#ctx.wallet.broadcast(draft, signed);
+        ch.draft = null;
+        log.info({ channel: hex(e.channelId), txid }, 'funding transaction broadcast');
+        return;
+      }
+      case 'watch-funding':
+        ch.watch = { txid: hex(Uint8Array.from(e.fundingTxid).reverse()), vout: e.fundingVout, depth: -1 };
+        await this.#checkFunding(ch, this.#height);
+        return;
+      case 'broadcast': {
+        const txid = hex(e.txid);
+        try {
+          await this.#ctx.rpc.sendRawTransaction(hex(e.tx));
+          log.info({ what: e.what, txid }, 'transaction broadcast');
+        } catch (err) {
+          log.warn({ what: e.what, txid, err: errorText(err) }, 'broadcast refused');
+        }
+        if (e.what === 'mutual-close') {
+          ch.closingTxid = txid;
+          const id = hex(channelIdOf(ch.state));
+          this.#closes.get(id)?.resolve(txid);
+          this.#closes.delete(id);
+        }
+        return;
+      }
+      case 'disconnect':
+        this.#ctx.peers.disconnect(ch.peerNodeId, e.reason);
+        return;
+      case 'reply':
+        this.#replies.get(e.commandId)?.resolve(e.result);
+        this.#replies.delete(e.commandId);
+        return;
+      case 'notify':
+        this.#notify(ch, e.event);
+        return;
+    }
+  }
+
+  async #createFunding(ch: Channel, script: Uint8Array, amountSat: bigint): Promise<void> {
+    const perKw = await this.#ctx.wallet.estimateFeeratePerKw();
+    const draft = await this.#ctx.wallet.draft([{ script, amountSat }], perKw);
+    ch.draft = draft;
+    ch.fundingScript = script;
+    const vout = draft.tx.outputs.findIndex((o) => equal(o.script, script));
+    this.#input(ch, { kind: 'funding-built', commandId: this.#nextId('funding'), fundingTxid: fromHex(draft.txid, 'txid').reverse(), fundingVout: vout });
+  }
+
+  #notify(ch: Channel, n: Notification): void {
+    const log = this.#ctx.log;
+    switch (n.kind) {
+      case 'channel-id': {
+        const temp = hex(n.temporaryChannelId);
+        this.#channels.delete(temp);
+        this.#channels.set(hex(n.channelId), ch);
+        this.#ctx.store.deleteChannelSnapshot(temp);
+        return;
+      }
+      case 'htlc-received':
+        this.#settleIncoming(ch, n.htlc);
+        return;
+      case 'payment-settled':
+        this.#finishPayment(hex(n.paymentHash), 'succeeded', hex(n.preimage), null);
+        return;
+      case 'payment-failed': {
+        const f = n.failure;
+        const reason = f.kind === 'local' ? f.message : f.kind === 'remote' ? `the payee failed the HTLC (${hex(f.reason)})` : `malformed (code ${f.failureCode})`;
+        this.#finishPayment(hex(n.paymentHash), 'failed', null, reason);
+        return;
+      }
+      case 'state-changed':
+        log.info({ channel: hex(n.channelId), from: n.from, to: n.to }, 'channel state');
+        return;
+      default:
+        log.info({ channel: hex(n.channelId), event: n.kind, detail: 'message' in n ? n.message : 'what' in n ? n.what : undefined }, 'channel notification');
+    }
+  }
+
+  /** Payee side: fulfil an HTLC that pays one of our invoices in full; fail any other. */
+  #settleIncoming(ch: Channel, htlc: { id: bigint; amountMsat: bigint; paymentHash: Uint8Array; onionRoutingPacket: Uint8Array }): void {
+    const hash = hex(htlc.paymentHash);
+    const record = this.#ctx.store.payment(hash, 'received');
+    const direct = readDirectPayment(htlc.onionRoutingPacket);
+    let ok = record !== undefined && record.preimage !== null && record.status !== 'failed' && direct !== null;
+    if (ok) {
+      const invoice = decodeInvoice(record!.invoice);
+      ok = equal(invoice.paymentSecret, direct!.paymentSecret) && htlc.amountMsat >= (invoice.amountMsat ?? 0n) && direct!.amountMsat === htlc.amountMsat;
+    }
+    if (ok) {
+      const rec = record!;
+      this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: fromHex(rec.preimage!, 'preimage') });
+      this.#ctx.store.upsertPayment({ ...rec, status: 'succeeded', amountMsat: htlc.amountMsat, peerNodeId: ch.peerNodeId, settledAt: Math.floor(Date.now() / 1000) });
+    } else {
+      // BOLT 4 failure message incorrect_or_unknown_payment_details (htlc_msat, height); not onion-encrypted (direct peer).
+      const reason = new Uint8Array(14);
+      const view = new DataView(reason.buffer);
+      view.setUint16(0, INCORRECT_PAYMENT_DETAILS);
+      view.setBigUint64(2, htlc.amountMsat);
+      view.setUint32(10, this.#height);
+      this.#input(ch, { kind: 'fail-htlc', commandId: this.#nextId('fail'), htlcId: htlc.id, reason });
+    }
+    ch.needsSign = true;
+  }
+
+  #finishPayment(hash: string, status: 'succeeded' | 'failed', preimage: string | null, reason: string | null): void {
+    const p = this.#ctx.store.payment(hash, 'sent');
+    if (p === undefined || p.status !== 'pending') return;
+    const done: PaymentRecord = { ...p, status, preimage: preimage ?? p.preimage, failureReason: reason, settledAt: Math.floor(Date.now() / 1000) };
+    this.#ctx.store.upsertPayment(done);
+    this.#payments.get(hash)?.resolve(done);
+    this.#payments.delete(hash);
+  }
+
+  // ------------------------------------------------------------------ peers and chain
+
+  #route(peer: Peer, m: ChannelMessage): void {
+    const msg = m as ChannelMessage & { channelId?: Uint8Array; temporaryChannelId?: Uint8Array };
+    const id = msg.channelId ?? msg.temporaryChannelId;
+    if (id === undefined) return;
+    let ch = this.#channels.get(hex(id));
+    if (ch === undefined && m.type === 'open_channel') {
+      if (this.#config === null) return;
+      ch = this.#newChannel(idleChannel(this.#config, peer.nodeId, this.#height), peer.nodeIdHex);
+      this.#channels.set(hex(id), ch);
+    }
+    if (ch === undefined || ch.peerNodeId !== peer.nodeIdHex) {
+      this.#ctx.log.info({ peer: peer.nodeIdHex, type: m.type, channel: hex(id) }, 'message for an unknown channel ignored');
+      return;
+    }
+    this.#input(ch, { kind: 'message', message: m });
+  }
+
+  #connection(peerNodeId: string, kind: 'connected' | 'disconnected'): void {
+    for (const ch of new Set(this.#channels.values())) if (ch.peerNodeId === peerNodeId && ch.state.kind !== 'idle') this.#input(ch, { kind });
+  }
+
+  async #onBlock(height: number): Promise<void> {
+    for (const ch of new Set(this.#channels.values())) {
+      if (ch.state.kind === 'closed') continue;
+      this.#input(ch, { kind: 'block', height });
+      try {
+        await this.#checkFunding(ch, height);
+      } catch (e) {
+        this.#ctx.log.warn({ err: errorText(e) }, 'funding watch failed');
+      }
+    }
+  }
+
+  /** funding-depth when the depth changes; funding-spent once a confirmed transaction spends it. */
+  async #checkFunding(ch: Channel, height: number): Promise<void> {
+    const w = ch.watch;
+    if (w === null || ch.state.kind === 'closed') return;
+    let tx;
+    try {
+      tx = await this.#ctx.rpc.getRawTransaction(w.txid);
+    } catch {
+      return; // not on chain yet
+    }
+    const depth = tx.confirmations ?? 0;
+    if (depth > 0 && depth !== w.depth) {
+      w.depth = depth;
+      if (ch.scid === null && tx.blockhash !== undefined) {
+        const block = await this.#ctx.rpc.getBlock(tx.blockhash);
+        ch.scid = `${block.height}x${block.tx.indexOf(w.txid)}x${w.vout}`;
+      }
+      this.#input(ch, { kind: 'funding-depth', depth, height });
+    }
+    if (depth > 0 && (await this.#ctx.rpc.getTxOut(w.txid, w.vout, false)) === null) {
+      const spender = await this.#findSpender(w.txid, w.vout, height - depth + 1, height);
+      if (spender !== null) {
+        ch.watch = null;
+        this.#input(ch, { kind: 'funding-spent', txid: fromHex(spender.txid, 'txid'), height: spender.height });
+      }
+    }
+  }
+
+  async #findSpender(txid: string, vout: number, from: number, to: number): Promise<{ txid: string; height: number } | null> {
+    for (let h = to; h >= from; h--) {
+      const block = await this.#ctx.rpc.getBlockWithTransactions(await this.#ctx.rpc.getBlockHash(h));
+      for (const tx of block.tx) if (tx.vin.some((i) => i.txid === txid && i.vout === vout)) return { txid: tx.txid, height: h };
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  #command(ch: Channel, event: ChannelEvent & { commandId: string }): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      this.#replies.set(event.commandId, { resolve, reject });
+      this.#input(ch, event);
+    });
+  }
+
+  #byId(channelId: string): Channel {
+    const ch = this.#channels.get(channelId);
+    if (ch === undefined) throw new ApiError('NOT_FOUND', `channel_id: no channel ${channelId}`);
+    return ch;
+  }
+
+  async openChannel(params: OpenChannelParams): Promise<OpenChannelResult> {
+    if (this.#config === null) throw new ApiError('UNAVAILABLE', 'openchannel: the channel service has not started');
+    const peer = this.#ctx.peers.peer(params.nodeId);
+    if (peer === undefined || peer.state !== 'ready') throw new ApiError('FAILED_PRECONDITION', `node_id: ${params.nodeId} is not a connected peer (connect first)`);
+    const temporaryChannelId = randomBytes(32);
+    const ch = this.#newChannel(idleChannel(this.#config, peer.nodeId, this.#height), peer.nodeIdHex);
+    this.#channels.set(hex(temporaryChannelId), ch);
+    const feeratePerKw = Math.min(50_000, Math.max(253, params.feeratePerKw ?? (await this.#ctx.wallet.estimateFeeratePerKw())));
+    const result = await this.#command(ch, {
+      kind: 'open',
+      commandId: this.#nextId('open'),
+      temporaryChannelId,
+      fundingSat: params.amountSat,
+      pushMsat: params.pushMsat,
+      feeratePerKw,
+      ...(params.channelType !== null ? { channelType: params.channelType } : {}),
+    });
+    if (!result.ok) {
+      if (ch.draft !== null) this.#ctx.wallet.release(ch.draft);
+      this.#channels.delete(hex(temporaryChannelId));
+      throw new ApiError('FAILED_PRECONDITION', `openchannel: ${result.error}`);
+    }
+    const s = ch.state;
+    if (!hasCommitments(s)) throw new ApiError('INTERNAL', `openchannel: the channel is in state ${s.kind} after the open succeeded`);
+    const p = s.commitments.params;
+    return { channelId: hex(p.channelId), fundingTxid: hex(Uint8Array.from(p.fundingTxid).reverse()), fundingOutputIndex: p.fundingVout };
+  }
+
+  async listChannels(): Promise<ChannelInfo[]> {
+    const out: ChannelInfo[] = [];
+    for (const ch of new Set(this.#channels.values())) {
+      const info = this.#infoOf(ch);
+      if (info !== null) out.push(info);
+    }
+    return out;
+  }
+
+  /** A channel as listchannels shows it; a closed one as it last was, with state `closed`. */
+  #infoOf(ch: Channel): ChannelInfo | null {
+    const s = ch.state;
+    if (!hasCommitments(s)) return s.kind === 'closed' && ch.lastInfo !== null ? { ...ch.lastInfo, state: 'closed', pendingHtlcs: 0 } : null;
+    const c = s.commitments;
+    const p = c.params;
+    const state: ChannelInfo['state'] =
+      s.kind === 'wait-for-funding-signed' ? 'opening'
+      : s.kind === 'wait-for-funding-confirmed' || s.kind === 'wait-for-channel-ready' ? 'awaiting-lock'
+      : s.kind === 'normal' ? 'open'
+      : 'closing';
+    return {
+      channelId: hex(p.channelId),
+      peerNodeId: ch.peerNodeId,
+      state,
+      channelType: p.channelType === 'anchors' ? 'anchors' : 'static_remotekey',
+      fundingTxid: hex(Uint8Array.from(p.fundingTxid).reverse()),
+      fundingOutputIndex: p.fundingVout,
+      capacitySat: p.fundingSat,
+      localBalanceMsat: c.localCommit.spec.toLocalMsat,
+      remoteBalanceMsat: c.localCommit.spec.toRemoteMsat,
+      shortChannelId: ch.scid,
+      pendingHtlcs: c.localCommit.spec.htlcs.length,
+      opener: p.isOpener,
+    };
+  }
+
+  async createInvoice(params: InvoiceParams): Promise<InvoiceResult> {
+    const preimage = randomBytes(32);
+    const paymentHash = sha256(preimage);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const invoice = await signedInvoice((method, request) => this.#ctx.signer.call(method, request), {
+      network: this.#ctx.network as Network,
+      ...(params.amountMsat !== null ? { amountMsat: params.amountMsat } : {}),
+      timestamp,
+      paymentHash,
+      paymentSecret: randomBytes(32),
+      description: params.description,
+      expiry: params.expirySeconds,
+      minFinalCltvExpiryDelta: INVOICE_CLTV_DELTA,
+    });
+    this.#ctx.store.upsertPayment({
+      paymentHash: hex(paymentHash), direction: 'received', status: 'pending', amountMsat: params.amountMsat ?? 0n, feeMsat: 0n, invoice,
+      preimage: hex(preimage), peerNodeId: null, createdAt: timestamp, settledAt: null, failureReason: null,
+    });
+    return { invoice, paymentHash: hex(paymentHash), expiresAt: timestamp + params.expirySeconds };
+  }
+
+  async pay(params: PayParams): Promise<PaymentRecord> {
+    let invoice;
+    try {
+      invoice = decodeInvoice(params.invoice);
+    } catch (e) {
+      throw new ApiError('INVALID_ARGUMENT', `invoice: ${errorText(e)}`);
+    }
+    const amountMsat = invoice.amountMsat ?? params.amountMsat;
+    if (amountMsat === null || amountMsat === undefined) throw new ApiError('INVALID_ARGUMENT', 'amount_msat: the invoice has no amount; give one');
+    const payee = hex(invoice.payee);
+    const ch = [...new Set(this.#channels.values())].find((c) => c.peerNodeId === payee && c.state.kind === 'normal');
+    if (ch === undefined) throw new ApiError('FAILED_PRECONDITION', `pay: no open channel with the payee ${payee} (only direct peers can be paid: no routing yet)`);
+    if (ch.state.connection !== 'online') throw new ApiError('UNAVAILABLE', `pay: the channel with ${payee} is ${ch.state.connection} (peer not reconnected yet)`);
+    const hash = hex(invoice.paymentHash);
+    const existing = this.#ctx.store.payment(hash, 'sent');
+    if (existing !== undefined && existing.status !== 'failed') throw new ApiError('ALREADY_EXISTS', `invoice: payment ${hash} is already ${existing.status}`);
+    const approval = await this.#ctx.signer.call<{ approved: boolean }>('ApprovePayment', { invoice: params.invoice, amount_msat: amountMsat.toString(), max_fee_msat: '0' });
+    if (!approval.approved) throw new ApiError('FAILED_PRECONDITION', `pay: the signer did not approve payment ${hash}`);
+    const record: PaymentRecord = {
+      paymentHash: hash, direction: 'sent', status: 'pending', amountMsat, feeMsat: 0n, invoice: params.invoice, preimage: null,
+      peerNodeId: payee, createdAt: Math.floor(Date.now() / 1000), settledAt: null, failureReason: null,
+    };
+    this.#ctx.store.upsertPayment(record);
+    const cltvExpiry = this.#height + HTLC_EXPIRY_BLOCKS;
+    const done = new Promise<PaymentRecord>((resolve, reject) => this.#payments.set(hash, { resolve, reject }));
+    const onion = directPaymentPacket(this.#ctx.nodeId, { amountMsat, cltvExpiry, paymentSecret: invoice.paymentSecret, totalMsat: amountMsat });
+    ch.needsSign = true;
+    const added = await this.#command(ch, { kind: 'add-htlc', commandId: this.#nextId('add'), amountMsat, paymentHash: invoice.paymentHash, cltvExpiry, onion });
+    if (!added.ok) this.#finishPayment(hash, 'failed', null, added.error);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<PaymentRecord>((_, reject) => {
+      timer = setTimeout(() => reject(new ApiError('DEADLINE_EXCEEDED', `pay: payment ${hash} not settled within ${params.timeoutSeconds} s (still pending)`)), params.timeoutSeconds * 1000);
+    });
+    try {
+      return await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async listPayments(): Promise<PaymentRecord[]> {
+    return this.#ctx.store.payments();
+  }
+
+  async closeChannel(params: CloseParams): Promise<CloseResult> {
+    const ch = this.#byId(params.channelId);
+    if (params.force) {
+      const r = await this.#command(ch, { kind: 'force-close', commandId: this.#nextId('force-close') });
+      if (!r.ok) throw new ApiError('FAILED_PRECONDITION', `closechannel: ${r.error}`);
+      const s = ch.state;
+      const txid = s.kind === 'closing' && s.published !== null ? hex(s.published.txid) : '';
+      return { channelId: params.channelId, closingTxid: txid };
+    }
+    const { scriptPubKey } = await this.#ctx.wallet.newAddress();
+    const closing = new Promise<string>((resolve, reject) => this.#closes.set(params.channelId, { resolve, reject }));
+    const r = await this.#command(ch, {
+      kind: 'close',
+      commandId: this.#nextId('close'),
+      scriptPubkey: scriptPubKey,
+      ...(params.feeratePerKw !== null ? { feeratePerKw: params.feeratePerKw } : {}),
+    });
+    if (!r.ok) {
+      this.#closes.delete(params.channelId);
+      throw new ApiError('FAILED_PRECONDITION', `closechannel: ${r.error}`);
+    }
+    return { channelId: params.channelId, closingTxid: ch.closingTxid ?? (await closing) };
+  }
+}
