@@ -25,12 +25,12 @@ export const SIGNER_OPERATIONS = [
   'SignJustice',
   'ApprovePayment',
   'NewAddress',
+  'ListWalletAddresses',
   'SignWalletTransaction',
   'AddBlock',
   'FundingConfirmed',
   'ChannelClosed',
   'ListChannels',
-  'ListWalletAddresses',
 ] as const;
 export type SignerOperation = (typeof SIGNER_OPERATIONS)[number];
 
