@@ -31,18 +31,27 @@ const NAMES = ['alice', 'bob', 'carol'] as const;
 test('vigil up starts the stack funded and connected, stops it on SIGINT, and restarts on the same state', async () => {
   const work = tempDir('node-stack');
   const dir = join(work.dir, '.vigil');
+  const started: { stop(signal?: NodeJS.Signals): Promise<number | null> }[] = [];
   try {
     // ---- first run
     const first = await startCli<StackReady>(['up', '--dir', dir, '--log-level', 'warn']);
+    started.push(first);
     const s = first.ready.stack;
     assert.equal(s.dir, dir);
     assert.deepEqual(s.processes.map((p) => p.name).sort(), ['chain', ...NAMES.flatMap((n) => [`${n}-hsm`, `${n}-node`, `${n}-signer`])].sort());
     const infos = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await cliJson<Record<string, unknown>>(s.nodes[n].node_dir, 'getinfo')] as const)));
     for (const n of NAMES) assert.equal(infos[n]!['node_id'], s.nodes[n].node_id);
     const height = infos['alice']!['block_height'] as number;
-    assert.equal(height, 3 + 100, 'one coinbase per node, 100 blocks on top');
+    assert.equal(height, 3 + 100 + 6, 'one coinbase per node, 100 blocks on top, 6 to confirm the default channels');
     const balances = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await cliJson<Record<string, string>>(s.nodes[n].node_dir, 'balance')] as const)));
-    for (const n of NAMES) assert.ok(BigInt(balances[n]!['confirmed_sat']!) >= 5_000_000_000n, `${n} is funded`);
+    // Each node got one 50 BTC coinbase; alice and bob each funded a default channel from it.
+    for (const n of NAMES) assert.ok(BigInt(balances[n]!['confirmed_sat']!) >= 4_000_000_000n, `${n} is funded`);
+    for (const [n, peer] of [['alice', 'bob'], ['bob', 'carol']] as const) {
+      await eventually(`${n}'s default channel to ${peer} is open`, async () => {
+        const r = await cliJson<{ channels?: { peer_node_id: string; state: string }[] }>(s.nodes[n].node_dir, 'listchannels');
+        return (r.channels ?? []).some((c) => c.peer_node_id === s.nodes[peer].node_id && c.state === 'open') ? true : undefined;
+      });
+    }
     const bobPeers = await eventually('bob connected to alice and carol', async () => {
       const r = await cliJson<{ peers: { node_id: string; state: string }[] }>(s.nodes.bob.node_dir, 'listpeers');
       return r.peers.filter((p) => p.state === 'ready').length === 2 ? r.peers : undefined;
@@ -61,6 +70,7 @@ test('vigil up starts the stack funded and connected, stops it on SIGINT, and re
 
     // ---- second run: same directories, same identities, same chain; nothing re-done
     const second = await startCli<StackReady>(['up', '--dir', dir, '--log-level', 'warn']);
+    started.push(second);
     const t = second.ready.stack;
     for (const n of NAMES) assert.equal(t.nodes[n].node_id, s.nodes[n].node_id, `${n} keeps its node id`);
     const info = await cliJson<Record<string, unknown>>(t.nodes.alice.node_dir, 'getinfo');
@@ -75,6 +85,8 @@ test('vigil up starts the stack funded and connected, stops it on SIGINT, and re
     assert.equal(await second.stop('SIGINT'), 0, second.stderr());
     for (const p of t.processes) assert.equal(alive(p.pid), false, `${p.name} (pid ${p.pid}) stopped`);
   } finally {
+    // On a failed assertion the stack is still up: stop it (and so its children) before leaving.
+    for (const proc of started) await proc.stop('SIGINT');
     work.remove();
   }
 });

@@ -2,12 +2,9 @@
 // invoice, pay, listpayments and closechannel to a ChannelService; the daemon builds it once its
 // signer, peers, chain watcher, wallet and store are up, with `channelServiceFactory` below.
 //
-// Until the channel shell (driving the pure state machine of node/channel/) exists, the factory
-// returns ChannelsUnavailable: every call answers UNIMPLEMENTED with a message saying so. Nothing
-// here pretends a channel exists.
-//
-// To plug the shell in: implement ChannelService over ChannelShellContext, and make
-// `channelServiceFactory` return it. Throw ApiError (./errors.ts) for user-facing refusals; a
+// The factory builds the channel shell (./channel-shell/service.ts), which drives the pure state
+// machine of node/channel/. ChannelsUnavailable stays for a daemon started without channels (every
+// call answers UNIMPLEMENTED). Throw ApiError (./errors.ts) for user-facing refusals; a
 // SignerRefusal (the signer's policy said no) is mapped to FAILED_PRECONDITION by the API layer.
 import type { BitcoindRpcClient } from '../chain/rpc-client.js';
 import type { Logger } from '../log.js';

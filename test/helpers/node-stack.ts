@@ -29,7 +29,8 @@ export interface Proc<Ready> {
 
 const live = new Set<ChildProcessWithoutNullStreams>();
 process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: a `vigil up` left running must get the chance to stop its own children.
+  for (const c of live) c.kill('SIGTERM');
 });
 
 /** Starts `vigil <args>` and resolves with its first stdout line parsed as JSON. */

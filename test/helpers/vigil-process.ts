@@ -40,7 +40,8 @@ export interface VigilServer<Ready> {
 
 const live = new Set<ChildProcessWithoutNullStreams>();
 process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: a `vigil up` left running must get the chance to stop its own children.
+  for (const c of live) c.kill('SIGTERM');
 });
 
 export async function startVigil<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<VigilServer<Ready>> {

@@ -68,7 +68,8 @@ export class ChannelShell implements ChannelService {
   readonly #replies = new Map<string, Waiter<CommandResult>>();
   readonly #payments = new Map<string, Waiter<PaymentRecord>>();
   readonly #closes = new Map<string, Waiter<string>>();
-  #config: LocalConfig | null = null;
+  /** Made at the first new channel: its shutdown script is a fresh address of the signer's wallet. */
+  #config: Promise<LocalConfig> | null = null;
   #commandCounter = 0;
   #closed = false;
   readonly #onMessage = (peer: Peer, m: ChannelMessage): void => this.#route(peer, m);
@@ -91,8 +92,6 @@ export class ChannelShell implements ChannelService {
   // ------------------------------------------------------------------ lifecycle
 
   async start(): Promise<void> {
-    const shutdown = await this.#ctx.wallet.newAddress();
-    this.#config = defaultLocalConfig(this.#ctx.chainHash, shutdown.scriptPubKey);
     const restored: Channel[] = [];
     for (const record of this.#ctx.store.channelSnapshots()) {
       let state: ChannelState;
@@ -142,6 +141,17 @@ export class ChannelShell implements ChannelService {
       if (p.direction !== 'sent' || p.status !== 'pending' || carried.includes(p.paymentHash)) continue;
       this.#ctx.store.upsertPayment({ ...p, status: 'failed', failureReason: 'the node restarted before the HTLC was committed', settledAt: Math.floor(Date.now() / 1000) });
     }
+  }
+
+  #localConfig(): Promise<LocalConfig> {
+    if (this.#config === null) {
+      const made = this.#ctx.wallet.newAddress().then((a) => defaultLocalConfig(this.#ctx.chainHash, a.scriptPubKey));
+      made.catch(() => {
+        if (this.#config === made) this.#config = null; // try again on the next channel
+      });
+      this.#config = made;
+    }
+    return this.#config;
   }
 
   #newChannel(state: ChannelState, peerNodeId: string): Channel {
@@ -326,16 +336,30 @@ export class ChannelShell implements ChannelService {
     const msg = m as ChannelMessage & { channelId?: Uint8Array; temporaryChannelId?: Uint8Array };
     const id = msg.channelId ?? msg.temporaryChannelId;
     if (id === undefined) return;
-    let ch = this.#channels.get(hex(id));
+    const ch = this.#channels.get(hex(id));
     if (ch === undefined && m.type === 'open_channel') {
-      if (this.#config === null) return;
-      ch = this.#newChannel(idleChannel(this.#config, peer.nodeId, this.#height), peer.nodeIdHex);
-      this.#channels.set(hex(id), ch);
+      void this.#acceptOpen(peer, id, m);
+      return;
     }
     if (ch === undefined || ch.peerNodeId !== peer.nodeIdHex) {
       this.#ctx.log.info({ peer: peer.nodeIdHex, type: m.type, channel: hex(id) }, 'message for an unknown channel ignored');
       return;
     }
+    this.#input(ch, { kind: 'message', message: m });
+  }
+
+  /** The peer opens a channel (BOLT 2 §The open_channel Message): a new machine answers it. */
+  async #acceptOpen(peer: Peer, temporaryChannelId: Uint8Array, m: ChannelMessage): Promise<void> {
+    let config: LocalConfig;
+    try {
+      config = await this.#localConfig();
+    } catch (e) {
+      this.#ctx.log.warn({ peer: peer.nodeIdHex, err: errorText(e) }, 'open_channel ignored: no shutdown address from the signer');
+      return;
+    }
+    if (this.#closed || this.#channels.has(hex(temporaryChannelId))) return;
+    const ch = this.#newChannel(idleChannel(config, peer.nodeId, this.#height), peer.nodeIdHex);
+    this.#channels.set(hex(temporaryChannelId), ch);
     this.#input(ch, { kind: 'message', message: m });
   }
 
@@ -407,11 +431,11 @@ export class ChannelShell implements ChannelService {
   }
 
   async openChannel(params: OpenChannelParams): Promise<OpenChannelResult> {
-    if (this.#config === null) throw new ApiError('UNAVAILABLE', 'openchannel: the channel service has not started');
+    const config = await this.#localConfig();
     const peer = this.#ctx.peers.peer(params.nodeId);
     if (peer === undefined || peer.state !== 'ready') throw new ApiError('FAILED_PRECONDITION', `node_id: ${params.nodeId} is not a connected peer (connect first)`);
     const temporaryChannelId = randomBytes(32);
-    const ch = this.#newChannel(idleChannel(this.#config, peer.nodeId, this.#height), peer.nodeIdHex);
+    const ch = this.#newChannel(idleChannel(config, peer.nodeId, this.#height), peer.nodeIdHex);
     this.#channels.set(hex(temporaryChannelId), ch);
     const feeratePerKw = Math.min(50_000, Math.max(253, params.feeratePerKw ?? (await this.#ctx.wallet.estimateFeeratePerKw())));
     const result = await this.#command(ch, {
