@@ -8,16 +8,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { nodeServiceConstructor, TOKEN_METADATA_KEY } from '../proto/node-definition.js';
 import type { Command } from './command.js';
-import { fail } from './command.js';
+import { fail, UsageError } from './command.js';
 
 /** The alice node of `vigil up`'s default stack directory. */
 export const DEFAULT_NODE_DIR = join('.vigil', 'alice', 'node');
 export const API_INFO_FILE = 'api.json';
 export const TOKEN_FILE = 'api.token';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './command.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ApiMessage = Record<string, any>;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type LevelWithSilent } from 'pino';
 import type { Command } from '../command.js';
-import { fail } from '../command.js';
+import { fail, portOption, UsageError } from '../command.js';
 import { amountFromJson } from '../../node/chain/server/amount.js';
 import { DEFAULT_RPC_PORT, startChainServer } from '../../node/chain/server/index.js';
 
@@ -23,8 +23,6 @@ const options = {
   'log-level': { type: 'string' },
 } as const;
 
-class UsageError extends Error {}
-
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const command: Command = {
@@ -37,9 +35,7 @@ export const command: Command = {
     try {
       ({ values } = parseArgs({ args: [...args], options, allowPositionals: false, strict: true }));
       if (values['data-dir'] === undefined) throw new UsageError('--data-dir is required');
-      const portText = values['port'];
-      if (portText !== undefined && (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535)) throw new UsageError(`--port must be a port number 0..65535, got "${portText}"`);
-      port = portText === undefined ? DEFAULT_RPC_PORT : Number(portText);
+      port = portOption(values['port'], '--port') ?? DEFAULT_RPC_PORT;
       if ((values['rpc-user'] === undefined) !== (values['rpc-password'] === undefined)) throw new UsageError('--rpc-user and --rpc-password go together');
       feeRate = values['fee-rate'] === undefined ? 1000n : amountFromJson(values['fee-rate'], '--fee-rate');
       if (feeRate <= 0n) throw new UsageError(`--fee-rate must be positive, got ${values['fee-rate']}`);

@@ -11,7 +11,7 @@ import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import type { LevelWithSilent } from 'pino';
 import type { Command } from '../command.js';
-import { fail } from '../command.js';
+import { fail, portOption, UsageError } from '../command.js';
 import { SCREEN_MODES, startEmulator, type ScreenMode } from '../../hsm-emulator/emulator.js';
 import { Keyring } from '../../hsm-emulator/keyring.js';
 import { createLogger, LOG_LEVELS } from '../../hsm-emulator/log.js';
@@ -19,8 +19,6 @@ import { createSeedFile, normaliseMnemonic, SeedFileError } from '../../hsm-emul
 
 const NAME = 'hsm-emulator';
 export const PASSPHRASE_ENV = 'VIGIL_HSM_PASSPHRASE';
-
-class UsageError extends Error {}
 
 const options = {
   'data-dir': { type: 'string' },
@@ -33,12 +31,6 @@ const options = {
   'automation-port': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
-
-function port(text: string | undefined, flag: string, fallback: number | undefined): number | undefined {
-  if (text === undefined) return fallback;
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port number 0..65535, got "${text}"`);
-  return Number(text);
-}
 
 /** The passphrase from --passphrase-file (one trailing newline dropped) or VIGIL_HSM_PASSPHRASE. */
 function readPassphrase(file: string | undefined): string {
@@ -100,14 +92,14 @@ async function serve(values: Values): Promise<number> {
   if (!SCREEN_MODES.includes(screen)) throw new UsageError(`--screen must be one of ${SCREEN_MODES.join(', ')}, got "${values.screen}"`);
   const level = (values['log-level'] ?? 'info') as LevelWithSilent;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
-  const automationPort = port(values['automation-port'], '--automation-port', undefined);
+  const automationPort = portOption(values['automation-port'], '--automation-port');
   const passphrase = readPassphrase(values['passphrase-file']);
   const log = createLogger(level);
   const emulator = await startEmulator({
     dataDir: values['data-dir']!,
     passphrase,
     host: values.host ?? '127.0.0.1',
-    port: port(values.port, '--port', 0)!,
+    port: portOption(values.port, '--port') ?? 0,
     screen,
     automationPort,
     log,

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Command } from '../command.js';
-import { fail } from '../command.js';
+import { fail, portOption, UsageError } from '../command.js';
 import { createNodeLogger } from '../../node/log.js';
 import { startNodeDaemon, type NodeDaemonConfig } from '../../node/daemon/daemon.js';
 
@@ -33,14 +33,6 @@ const options = {
   'poll-ms': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
-
-class UsageError extends Error {}
-
-function portArg(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port number 0..65535, got "${text}"`);
-  return Number(text);
-}
 
 function required(values: Record<string, string | undefined>, flag: string): string {
   const v = values[flag];
@@ -73,8 +65,8 @@ function config(values: Record<string, string | undefined>): Omit<NodeDaemonConf
   }
   const level = values['log-level'];
   if (level !== undefined && !LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}, got "${level}"`);
-  const listenPort = portArg(values['listen-port'], '--listen-port');
-  const apiPort = portArg(values['api-port'], '--api-port');
+  const listenPort = portOption(values['listen-port'], '--listen-port');
+  const apiPort = portOption(values['api-port'], '--api-port');
   return {
     dataDir: resolve(required(values, 'data-dir')),
     signerAddress: signer,

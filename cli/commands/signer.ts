@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino, type LevelWithSilent } from 'pino';
 import type { Command } from '../command.js';
-import { fail } from '../command.js';
+import { fail, portOption, UsageError } from '../command.js';
 import { loadPolicyConfig } from '../../policy/index.js';
 import { createMutualTls } from '../../signer/tls.js';
 import { paths, readSettings, writeDataDir, type Network, type SignerSettings } from '../../signer/config.js';
@@ -27,21 +27,13 @@ const options = {
   'log-level': { type: 'string' },
 } as const;
 
-class UsageError extends Error {}
-
-function portArg(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port number 0..65535, got "${text}"`);
-  return Number(text);
-}
-
 async function init(values: Record<string, string | undefined>, dataDir: string): Promise<number> {
   const network = (values['network'] ?? 'regtest') as Network;
   if (!['regtest', 'testnet', 'signet', 'bitcoin'].includes(network)) throw new UsageError(`--network: unknown network "${network}"`);
   const settings: SignerSettings = {
     network,
-    device: { kind: 'emulator', host: values['device-host'] ?? '127.0.0.1', port: portArg(values['device-port'], '--device-port') ?? 9999 },
-    listen: { host: '127.0.0.1', port: portArg(values['port'], '--port') ?? 0 },
+    device: { kind: 'emulator', host: values['device-host'] ?? '127.0.0.1', port: portOption(values['device-port'], '--device-port') ?? 9999 },
+    listen: { host: '127.0.0.1', port: portOption(values['port'], '--port') ?? 0 },
   };
   // dist/cli/commands/ when compiled, cli/commands/ when run from the sources (tsx).
   const compiled = new URL('../../../policy/default-policy.yaml', import.meta.url);
@@ -67,7 +59,7 @@ async function run(values: Record<string, string | undefined>, dataDir: string):
   }
   const deviceAddress = {
     host: values['device-host'] ?? settings.device.host,
-    port: portArg(values['device-port'], '--device-port') ?? settings.device.port,
+    port: portOption(values['device-port'], '--device-port') ?? settings.device.port,
   };
   // A confirmation waiting on the device's screen holds its connection: approvals get their own.
   const device = await EmulatorDevice.connect(deviceAddress);
@@ -77,7 +69,7 @@ async function run(values: Record<string, string | undefined>, dataDir: string):
     service,
     log,
     host: settings.listen.host,
-    port: portArg(values['port'], '--port') ?? settings.listen.port,
+    port: portOption(values['port'], '--port') ?? settings.listen.port,
     tls: { caPem: readFileSync(p.caCert, 'utf8'), certPem: readFileSync(p.signerCert, 'utf8'), keyPem: readFileSync(p.signerKey, 'utf8') },
   });
   const info = (await service.call('GetNodeInfo', {})) as { node_id: Uint8Array };

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Command } from '../command.js';
-import { fail } from '../command.js';
+import { fail, UsageError } from '../command.js';
 import { NodeApiClient, NodeApiError, readNodeEndpoint } from '../node-api.js';
 import { SEED_FILE_NAME } from '../../hsm-emulator/seed-store.js';
 import { paths as signerPaths } from '../../signer/config.js';
@@ -38,7 +38,6 @@ const MATURITY_BLOCKS = 100;
 const STOP_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 60_000;
 
-class UsageError extends Error {}
 class StackError extends Error {}
 
 /** dist/bin/vigil.js: the children are always the compiled CLI. */
