@@ -5,44 +5,28 @@
 // closing fee. Every transaction reached the chain through its script interpreter (it rejects invalid ones).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { bech32 } from '@scure/base';
 import { sha256 } from '../bolt/crypto/hash.js';
 import { directPaymentPacket, ONION_PACKET_SIZE, readDirectPayment } from '../node/daemon/channel-shell/direct-payment-packet.js';
 import { decodeSnapshot, encodeSnapshot } from '../node/daemon/channel-shell/snapshot-codec.js';
 import type { ChannelState } from '../node/channel/index.js';
-import { NodeApiClient, readNodeEndpoint, type ApiMessage } from '../cli/node-api.js';
+import type { ApiMessage, NodeApiClient } from '../cli/node-api.js';
 import { BitcoindRpcClient } from '../node/chain/rpc-client.js';
-import { cliJson, eventually, startChain, startNode, startSigningSide, tempDir, type Listening, type NodeReady, type Proc, type SigningSide } from './helpers/node-stack.js';
+import { cliJson, eventually, tempDir, type NodeReady, type Proc } from './helpers/node-stack.js';
+import { auditOps, channelOf as channelIn, fundAliceAndConnect, mineOutside as mineOutsideIn, openAliceToBob, startTwoNodeStack, type TwoNodeStack, type Who } from './helpers/two-node-stack.js';
 
-type Who = 'alice' | 'bob';
 const work = tempDir('node-channels');
-let chain: Proc<Listening>;
+let stack: TwoNodeStack;
 let rpc: BitcoindRpcClient;
-const sides: Record<Who, SigningSide> = {} as never;
-const nodes: Record<Who, Proc<NodeReady>> = {} as never;
-const apis: Record<Who, NodeApiClient> = {} as never;
-const nodeDir = (who: Who): string => join(work.dir, who, 'node');
-/** Blocks mined in this test pay here: no wallet counts them. */
-const OUTSIDE = bech32.encode('bcrt', [0, ...bech32.toWords(sha256(Uint8Array.of(1)).slice(0, 20))]);
+let nodes: Record<Who, Proc<NodeReady>>;
+let apis: Record<Who, NodeApiClient>;
+const nodeDir = (who: Who): string => stack.nodeDir(who);
 
 function auditCount(who: Who, op: string): number {
-  return readFileSync(join(sides[who].signerDir, 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => (JSON.parse(l) as { op: string }).op === op).length;
-}
-
-async function startNodeOf(who: Who): Promise<void> {
-  nodes[who] = await startNode(nodeDir(who), chain, sides[who]);
-  apis[who] = new NodeApiClient(readNodeEndpoint(nodeDir(who)));
+  return auditOps(stack, who).filter((o) => o === op).length;
 }
 
 async function channelOf(who: Who): Promise<ApiMessage> {
-  const list = (await apis[who].call('ListChannels'))['channels'] as ApiMessage[];
-  assert.equal(list.length, 1, `${who} has one channel`);
-  return list[0]!;
+  return channelIn(stack, who);
 }
 
 async function walletTotal(who: Who): Promise<bigint> {
@@ -50,7 +34,7 @@ async function walletTotal(who: Who): Promise<bigint> {
 }
 
 async function mineOutside(blocks: number): Promise<void> {
-  await apis.alice.call('Mine', { blocks, address: OUTSIDE }, 120_000);
+  await mineOutsideIn(stack, blocks);
 }
 
 const balances: Record<Who, bigint> = { alice: 0n, bob: 0n };
@@ -77,39 +61,27 @@ async function assertChannelBalances(label: string): Promise<void> {
 }
 
 before(async () => {
-  chain = await startChain(join(work.dir, 'chain'));
-  rpc = new BitcoindRpcClient({ url: `http://127.0.0.1:${chain.ready.listening.port}`, cookieFile: chain.ready.cookie! });
-  for (const who of ['alice', 'bob'] as const) {
-    sides[who] = await startSigningSide(join(work.dir, who));
-    await startNodeOf(who);
-  }
+  stack = await startTwoNodeStack(work.dir);
+  ({ nodes, apis } = stack);
+  rpc = new BitcoindRpcClient({ url: `http://127.0.0.1:${stack.chain.ready.listening.port}`, cookieFile: stack.chain.ready.cookie! });
 });
 
 after(async () => {
-  for (const who of ['bob', 'alice'] as const) {
-    apis[who]?.close();
-    await nodes[who]?.stop();
-    await sides[who]?.stop();
-  }
   rpc?.close();
-  await chain?.stop();
+  await stack?.stop();
   work.remove();
 });
 
 test('a channel through the CLI: 70 direct payments both ways, a restart of the payee, a mutual close that pays each wallet its balance', { timeout: 900_000 }, async () => {
   // Fund alice: one coinbase, matured.
-  await apis.alice.call('Mine', { blocks: 1 }, 120_000);
-  await mineOutside(100);
-  await apis.alice.call('Connect', { address: `${nodes.bob.ready.node_id}@127.0.0.1:${nodes.bob.ready.listening.peer.port}` });
+  await fundAliceAndConnect(stack);
   const unconnected = await cliJson(nodeDir('alice'), 'listchannels');
   assert.deepEqual(unconnected['channels'] ?? [], [], 'no channel before the open');
 
   const capacitySat = 1_000_000n;
-  const opened = await cliJson<{ channel_id: string; funding_txid: string }>(nodeDir('alice'), 'openchannel', nodes.bob.ready.node_id, capacitySat.toString());
+  const opened = await openAliceToBob(stack, capacitySat);
   assert.match(opened.channel_id, /^[0-9a-f]{64}$/);
-  await mineOutside(6);
   balances.alice = capacitySat * 1000n;
-  for (const who of ['alice', 'bob'] as const) await eventually(`${who}'s channel is open`, async () => ((await channelOf(who))['state'] === 'open' ? true : undefined));
   assert.match((await channelOf('alice'))['short_channel_id'], /^\d+x\d+x\d+$/);
   await assertChannelBalances('opened');
 
@@ -125,11 +97,9 @@ test('a channel through the CLI: 70 direct payments both ways, a restart of the 
   await assertChannelBalances('before the restart');
 
   // Bob's node restarts: snapshots from its store, channel_reestablish when alice redials.
-  apis.bob.close();
-  await nodes.bob.stop();
-  await startNodeOf('bob');
+  await stack.restartNode('bob');
   // Its new peer port (listen port 0): alice dials it.
-  await eventually('alice reconnects to bob', async () => apis.alice.call('Connect', { address: `${nodes.bob.ready.node_id}@127.0.0.1:${nodes.bob.ready.listening.peer.port}` }));
+  await eventually('alice reconnects to bob', async () => apis.alice.call('Connect', { address: stack.peerAddress('bob') }));
   await assertChannelBalances('after the restart');
 
   for (let i = 0; i < 10; i++) await pay('alice', amount(300 + i));
