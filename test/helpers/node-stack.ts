@@ -1,80 +1,18 @@
-// Real processes for the node tests: the compiled `vigil` CLI (dist/bin/vigil.js; from sources under
-// tsx, the last build's) started as children that print one ready JSON line, and the pieces of one
+// Real processes for the node tests: `vigil` children started with ./vigil-process.ts (they print one
+// ready JSON line), and the pieces of one
 // node's stack: embedded chain, HSM emulator, signer, node. Never sleeps: it waits on ready lines,
 // on exits, or polls with a deadline.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const fromSources = import.meta.url.endsWith('.ts');
-/** dist/bin/vigil.js, whether this helper runs compiled (dist/test/helpers) or from sources. */
-export const CLI = fileURLToPath(new URL(fromSources ? '../../dist/bin/vigil.js' : '../../bin/vigil.js', import.meta.url));
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p .)`);
+import { runVigil as runCli, startVigil as startCli, type VigilResult, type VigilServer } from './vigil-process.js';
 
 export const PASSPHRASE_ENV = { VIGIL_HSM_PASSPHRASE: 'node test passphrase' };
 
-export interface Proc<Ready> {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly ready: Ready;
-  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
-  stderr(): string;
-  /** Sends `signal` (default SIGTERM) and waits for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-const live = new Set<ChildProcessWithoutNullStreams>();
-process.once('exit', () => {
-  // SIGTERM, not SIGKILL: a `vigil up` left running must get the chance to stop its own children.
-  for (const c of live) c.kill('SIGTERM');
-});
-
-/** Starts `vigil <args>` and resolves with its first stdout line parsed as JSON. */
-export async function startCli<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string; onLine?: (line: string) => void } = {}): Promise<Proc<Ready>> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
-  live.add(child);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  void exited.then(() => live.delete(child));
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    void exited.then(([code, signal]) => reject(new Error(`vigil ${args.join(' ')} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
-  });
-  if (options.onLine) lines.on('line', options.onLine);
-  return {
-    child,
-    ready: JSON.parse(first) as Ready,
-    exited,
-    stderr: () => stderr,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return (await exited)[0];
-    },
-  };
-}
-
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a one-shot `vigil <args>` to completion. */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
-}
+/** A started `vigil` server process (one launcher for every test: ./vigil-process.ts). */
+export type Proc<Ready> = VigilServer<Ready>;
+export type CliResult = VigilResult;
+export { startVigil as startCli, runVigil as runCli, tempDir } from './vigil-process.js';
 
 /** Runs a node CLI command against `nodeDir` and returns its JSON answer (asserting exit 0). */
 export async function cliJson<T = Record<string, unknown>>(nodeDir: string, ...args: string[]): Promise<T> {
@@ -85,10 +23,6 @@ export async function cliJson<T = Record<string, unknown>>(nodeDir: string, ...a
   return JSON.parse(lines[0]!) as T;
 }
 
-export function tempDir(label: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), `vigil-${label}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 export type Listening = { listening: { host: string; port: number }; node_id?: string; cookie?: string | null };
 export type NodeReady = { listening: { peer: { host: string; port: number }; api: { host: string; port: number } }; node_id: string };

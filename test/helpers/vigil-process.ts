@@ -26,13 +26,14 @@ export function vigilNodeArgs(args: readonly string[]): string[] {
   return ['--import', 'tsx', '--input-type=module', '--eval', entry, '--', ...rest];
 }
 
-function spawnVigil(args: readonly string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, vigilNodeArgs(args), { cwd: fromSources ? repoRoot : undefined, env: { ...process.env, ...env } });
+function spawnVigil(args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, vigilNodeArgs(args), { cwd: cwd ?? (fromSources ? repoRoot : undefined), env: { ...process.env, ...env } });
 }
 
 export interface VigilServer<Ready> {
   readonly child: ChildProcessWithoutNullStreams;
   readonly ready: Ready;
+  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
   stderr(): string;
   /** SIGTERM (or the signal given) and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -44,8 +45,14 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGTERM');
 });
 
-export async function startVigil<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<VigilServer<Ready>> {
-  const child = spawnVigil(args, env);
+export interface StartOptions {
+  readonly cwd?: string;
+  /** Called with every stdout line after the ready line. */
+  readonly onLine?: (line: string) => void;
+}
+
+export async function startVigil<Ready>(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<VigilServer<Ready>> {
+  const child = spawnVigil(args, env, options.cwd);
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -54,11 +61,13 @@ export async function startVigil<Ready>(args: readonly string[], env: NodeJS.Pro
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
-    void exited.then(([code, signal]) => reject(new Error(`vigil ${args[0]} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
+    void exited.then(([code, signal]) => reject(new Error(`vigil ${args.join(' ')} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
   });
+  if (options.onLine) lines.on('line', options.onLine);
   return {
     child,
     ready: JSON.parse(first) as Ready,
+    exited,
     stderr: () => stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -68,7 +77,13 @@ export async function startVigil<Ready>(args: readonly string[], env: NodeJS.Pro
 }
 
 /** Runs a one-shot `vigil` command to completion. */
-export async function runVigil(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface VigilResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function runVigil(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<VigilResult> {
   const child = spawnVigil(args, env);
   let stdout = '';
   let stderr = '';
