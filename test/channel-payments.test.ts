@@ -5,20 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { process, type Normal } from '../node/channel/index.js';
 import { ChannelDriver, other, type SideName } from './helpers/channel-driver.js';
+import { prng } from './helpers/prng.js';
 
 /** A small deterministic generator (xorshift32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
 /** Amounts spread over 1 msat .. 10,000 sat on a log scale, with the two ends included. */
 function amountFor(r: number): bigint {
   return BigInt(Math.max(1, Math.round(10 ** (r * 7))));

@@ -10,19 +10,7 @@ import { backoffBase, backoffDelay, checkBackoffPolicy, type BackoffPolicy } fro
 import { ByteQueue, FrameReader } from '../node/peer/frame-reader.js';
 import { printableData } from '../node/peer/peer.js';
 import { makeNodeKey } from './helpers/peer-harness.js';
-
-/** Deterministic PRNG (xorshift32) so a failing chunking can be replayed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 function keys(): { sendingKey: Uint8Array; receivingKey: Uint8Array; chainingKey: Uint8Array } {
   const k = new Uint8Array(randomBytes(32));
