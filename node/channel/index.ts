@@ -10,3 +10,5 @@ export * from './commitments.js';
 export * from './signer-requests.js';
 export * from './channel-type.js';
 export { ChannelProtocolError, CommandRefused } from './errors.js';
+export * from './restore.js';
+export * from './recovered-reader.js';

@@ -411,6 +411,14 @@ export function onChannelReady(s: ChannelState, m: ChannelReady): Step {
       const next = normalOf(s, { ...s.commitments, remoteNextPoint: m.secondPerCommitmentPoint });
       return [next, [persist(next), ...changed(s, next)]];
     }
+    case 'normal': {
+      // A channel rebuilt from the signer (restore.ts) learns the peer's point for commitment 1 again here.
+      const c = s.commitments;
+      if (c.remoteNextPoint !== null || c.remoteNext !== null || c.remoteCommit.number !== 0) return [s, NO_EFFECTS];
+      checkReady(c, m);
+      const next: Normal = { ...s, commitments: { ...c, remoteNextPoint: m.secondPerCommitmentPoint } };
+      return [next, [persist(next)]];
+    }
     default:
       // BOLT 2: upon reconnection, MUST ignore any redundant channel_ready.
       return [s, NO_EFFECTS];

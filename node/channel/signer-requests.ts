@@ -255,14 +255,14 @@ export class SignerReplyError extends Error {
   override readonly name = 'SignerReplyError';
 }
 
-type Fields = Readonly<Record<string, unknown>>;
+export type Fields = Readonly<Record<string, unknown>>;
 
-function fields(v: unknown, what: string): Fields {
+export function fields(v: unknown, what: string): Fields {
   if (v === null || typeof v !== 'object' || v instanceof Uint8Array || Array.isArray(v)) throw new SignerReplyError(`${what}: expected a message`);
   return v as Fields;
 }
 
-function bytesField(obj: Fields, field: string, length: number, what: string): Uint8Array {
+export function bytesField(obj: Fields, field: string, length: number, what: string): Uint8Array {
   const v = obj[field];
   if (!(v instanceof Uint8Array) || v.length !== length) {
     throw new SignerReplyError(`${what}.${field}: expected ${length} bytes, got ${v instanceof Uint8Array ? `${v.length} bytes` : typeof v}`);

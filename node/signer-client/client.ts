@@ -41,7 +41,13 @@ export class SignerClient {
     const credentials = grpc.credentials.createSsl(Buffer.from(options.caPem), Buffer.from(options.keyPem), Buffer.from(options.certPem));
     // The signer's certificate names both 127.0.0.1 and localhost; TLS server names must not be IP
     // addresses (RFC 6066), so verify against the name.
-    this.#client = new Ctor(options.address, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' });
+    this.#client = new Ctor(options.address, credentials, {
+      'grpc.ssl_target_name_override': 'localhost',
+      'grpc.default_authority': 'localhost',
+      // A restarted signer is found again within a second or two (gRPC's defaults back off to 2 minutes).
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
     this.#deadlineMs = options.deadlineMs ?? 30_000;
   }
 
@@ -55,6 +61,25 @@ export class SignerClient {
         else resolve(response as T);
       });
     });
+  }
+
+  /**
+   * Like `call`, but a signer that cannot be reached (UNAVAILABLE: restarting, crashed, network) is
+   * waited for: the call is repeated, with a growing pause, until it answers or `stopped()` says to
+   * give up. Only for requests the signer treats as idempotent (a repeated channel request gets the
+   * same answer: signer/service/README.md); a refusal is returned at once.
+   */
+  async callPatiently<T extends object = Record<string, unknown>>(method: string, request: object, stopped: () => boolean): Promise<T> {
+    let pauseMs = 25;
+    for (;;) {
+      try {
+        return await this.call<T>(method, request);
+      } catch (e) {
+        if (!(e instanceof SignerRefusal) || e.code !== grpc.status.UNAVAILABLE || stopped()) throw e;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, pauseMs).unref());
+      pauseMs = Math.min(pauseMs * 2, 1000);
+    }
   }
 
   close(): void {

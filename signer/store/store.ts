@@ -1,6 +1,7 @@
 // The signer's durable state in SQLite: one prepared statement per query, typed records in and out.
-// The service wraps each request's writes (and its audit line) in one `transaction`, committed before
-// it answers; a `kill -9` therefore leaves either the whole request or none of it.
+// The service wraps each request's writes (and its audit line) in one transaction, committed before
+// it answers (and synced to disk before the answer leaves); a `kill -9` therefore leaves either the
+// whole request or none of it.
 import { fromHex, hex } from '../../bolt/bytes.js';
 import type { ChannelType, Htlc } from '../../bolt/bolt3/index.js';
 import { SCHEMA_SQL, SCHEMA_VERSION, TABLES } from './schema.js';
@@ -263,6 +264,7 @@ export type NewChannelRecord = Omit<ChannelRecord, 'rowId'>;
 export class SignerStore {
   readonly #db: Database;
   readonly #s: Record<string, Statement>;
+  #unsynced = false;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -270,6 +272,10 @@ export class SignerStore {
     this.#s = {
       getMeta: q('SELECT value FROM meta WHERE key = ?'),
       setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      bumpWalSyncs: q(
+        "INSERT INTO meta (key, value) VALUES ('wal_syncs', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+      ),
+      totalChanges: q('SELECT total_changes() AS n'),
       insertChannel: q(
         `INSERT INTO channels (temporary_channel_id, peer_node_id, key_index, holder_is_opener,
            holder_funding_pubkey, holder_revocation_basepoint, holder_payment_basepoint, holder_delayed_payment_basepoint,
@@ -342,6 +348,46 @@ export class SignerStore {
   /** Runs `fn` in one SQLite transaction: committed (and fsynced) when it returns, rolled back if it throws. */
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn)();
+  }
+
+  /**
+   * Runs `fn` in one SQLite transaction whose commit does not wait for the disk (`synchronous = NORMAL`
+   * for this commit only): the commit is in the WAL when this returns, so a crash of the process keeps
+   * it, and a crash of the machine leaves the database at an earlier commit, never inside one (SQLite's
+   * WAL guarantee). Call `sync()` before acting on it where a crash of the machine matters.
+   */
+  transactionUnsynced<T>(fn: () => T): T {
+    if (this.#db.inTransaction) throw new StoreError('transactionUnsynced cannot run inside another transaction');
+    const before = this.#totalChanges();
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    let result: T;
+    try {
+      result = this.#db.transaction(fn)();
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL');
+    }
+    if (this.#totalChanges() !== before) this.#unsynced = true;
+    return result;
+  }
+
+  /** True when a transactionUnsynced changed rows that `sync()` has not yet made durable. */
+  get unsynced(): boolean {
+    return this.#unsynced;
+  }
+
+  /**
+   * Makes every commit so far durable: one `synchronous = FULL` commit (it bumps meta `wal_syncs`, as
+   * a commit that changes nothing writes nothing). Its fsync of the WAL covers every frame written
+   * before it, so one sync serves any number of unsynced commits. A no-op when nothing is unsynced.
+   */
+  sync(): void {
+    if (!this.#unsynced) return;
+    this.#s['bumpWalSyncs']!.run();
+    this.#unsynced = false;
+  }
+
+  #totalChanges(): bigint {
+    return this.#s['totalChanges']!.get()!['n'] as bigint;
   }
 
   // --- meta
@@ -445,6 +491,25 @@ export class SignerStore {
       txid: bytesOf(row, 'txid'),
       contentHash: bytesOf(row, 'content_hash'),
     };
+  }
+
+  /**
+   * One past the highest HTLC id each side offered in any counterparty commitment signed (every HTLC
+   * that was ever committed reaches one): what a rebuilt channel numbers its next HTLC from.
+   * `offered` is the counterparty's (the commitment owner's) offers, `received` ours.
+   */
+  htlcIdCeilings(rowId: number): { offered: bigint; received: bigint } {
+    const rows = this.#db
+      .prepare(
+        `SELECT json_extract(h.value, '$.dir') AS dir, max(CAST(json_extract(h.value, '$.id') AS INTEGER)) AS top
+           FROM counterparty_commitments c, json_each(c.htlcs) h WHERE c.channel = ? GROUP BY dir`,
+      )
+      .all(BigInt(rowId)) as { dir: string; top: number | bigint }[];
+    const ceiling = (dir: string): bigint => {
+      const row = rows.find((r) => r.dir === dir);
+      return row === undefined ? 0n : BigInt(row.top) + 1n;
+    };
+    return { offered: ceiling('offered'), received: ceiling('received') };
   }
 
   // --- invoices and payments

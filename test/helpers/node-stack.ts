@@ -3,7 +3,7 @@
 // node's stack: embedded chain, HSM emulator, signer, node. Never sleeps: it waits on ready lines,
 // on exits, or polls with a deadline.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVigil as runCli, startVigil as startCli, type VigilResult, type VigilServer } from './vigil-process.js';
 
@@ -39,11 +39,17 @@ export interface SigningSide {
   signer: Proc<Listening>;
   /** host:port of the signer. */
   signerAddress(): string;
-  restartSigner(): Promise<void>;
+  /** Stops the signer (SIGTERM, or SIGKILL for a crash) and starts it again on the same port. */
+  restartSigner(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startSigningSide(base: string): Promise<SigningSide> {
+export interface SigningSideOptions {
+  /** limits.daily of the signer's policy.yaml (the default policy allows 1,000,000 sat a day). */
+  readonly dailyLimitSat?: bigint;
+}
+
+export async function startSigningSide(base: string, options: SigningSideOptions = {}): Promise<SigningSide> {
   const emulatorDir = join(base, 'hsm');
   const signerDir = join(base, 'signer');
   mkdirSync(base, { recursive: true });
@@ -52,16 +58,25 @@ export async function startSigningSide(base: string): Promise<SigningSide> {
   const emulator = await startCli<Listening>(['hsm-emulator', '--data-dir', emulatorDir, '--port', '0', '--screen', 'approve-all', '--log-level', 'warn'], PASSPHRASE_ENV);
   const signerInit = await runCli(['signer', 'init', '--data-dir', signerDir, '--network', 'regtest']);
   assert.equal(signerInit.code, 0, signerInit.stderr);
-  const startSigner = () => startCli<Listening>(['signer', 'run', '--data-dir', signerDir, '--device-port', String(emulator.ready.listening.port), '--log-level', 'warn']);
+  if (options.dailyLimitSat !== undefined) {
+    const policyFile = join(signerDir, 'policy.yaml');
+    const policy = readFileSync(policyFile, 'utf8');
+    assert.match(policy, /^  daily: \d+ sat$/m);
+    writeFileSync(policyFile, policy.replace(/^  daily: \d+ sat$/m, `  daily: ${options.dailyLimitSat} sat`));
+  }
+  // A restarted signer takes the port it had, so the node that knows its address reconnects by itself.
+  const startSigner = (port = 0) =>
+    startCli<Listening>(['signer', 'run', '--data-dir', signerDir, '--port', String(port), '--device-port', String(emulator.ready.listening.port), '--log-level', 'warn']);
   const side: SigningSide = {
     emulatorDir,
     signerDir,
     emulator,
     signer: await startSigner(),
     signerAddress: () => `127.0.0.1:${side.signer.ready.listening.port}`,
-    async restartSigner() {
-      await side.signer.stop();
-      side.signer = await startSigner();
+    async restartSigner(signal: NodeJS.Signals = 'SIGTERM') {
+      const port = side.signer.ready.listening.port;
+      await side.signer.stop(signal);
+      side.signer = await startSigner(port);
     },
     async stop() {
       await side.signer.stop();

@@ -26,7 +26,8 @@ import { ApiError } from '../errors.js';
 import type { PaymentRecord } from '../store.js';
 import type { WalletDraft } from '../wallet.js';
 import { directPaymentPacket, readDirectPayment } from './direct-payment-packet.js';
-import { signedInvoice } from './invoice.js';
+import { signedInvoice, type SignerCall } from './invoice.js';
+import { channelsFromSigner } from './signer-restore.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 
 /** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
@@ -101,13 +102,14 @@ export class ChannelShell implements ChannelService {
         this.#ctx.log.warn({ channel: record.channelId, err: errorText(e) }, 'unreadable channel snapshot dropped');
         continue;
       }
-      const ch = this.#newChannel(state, record.peerNodeId);
-      this.#channels.set(record.channelId, ch);
-      restored.push(ch);
-      if (hasCommitments(state)) {
-        const p = state.commitments.params;
-        ch.watch = { txid: hex(Uint8Array.from(p.fundingTxid).reverse()), vout: p.fundingVout, depth: -1 };
-      }
+      restored.push(this.#adopt(record.channelId, state, record.peerNodeId));
+    }
+    // Channels the store does not know (a wiped or fresh data directory): the signer's are the truth.
+    const signerCall: SignerCall = (method, request) => this.#ctx.signer.call(method, request);
+    for (const r of await channelsFromSigner(signerCall, (id) => this.#channels.has(id), () => this.#localConfig(), this.#height, this.#ctx.log)) {
+      const id = hex(channelIdOf(r.state));
+      restored.push(this.#adopt(id, r.state, r.peerNodeId));
+      this.#ctx.store.saveChannelSnapshot(id, r.peerNodeId, r.state.kind, encodeSnapshot(r.state));
     }
     this.#failLostPayments(restored);
     this.#ctx.peers.on('channelMessage', this.#onMessage);
@@ -132,6 +134,17 @@ export class ChannelShell implements ChannelService {
     for (const w of [...this.#replies.values(), ...this.#payments.values(), ...this.#closes.values()]) w.reject(stopping);
     // Running drains stop after their current effect.
     await Promise.all([...new Set(this.#channels.values())].map((c) => c.draining));
+  }
+
+  /** A channel resumed at start (from a snapshot or the signer), watching its funding output. */
+  #adopt(id: string, state: ChannelState, peerNodeId: string): Channel {
+    const ch = this.#newChannel(state, peerNodeId);
+    this.#channels.set(id, ch);
+    if (hasCommitments(state)) {
+      const p = state.commitments.params;
+      ch.watch = { txid: hex(Uint8Array.from(p.fundingTxid).reverse()), vout: p.fundingVout, depth: -1 };
+    }
+    return ch;
   }
 
   /** Sent payments a snapshot does not carry never happened (README: adds are durable once signed). */
@@ -200,7 +213,8 @@ export class ChannelShell implements ChannelService {
         return;
       case 'signer':
         try {
-          const response = await this.#ctx.signer.call(e.call.method, e.call.request);
+          // A signer restarting is waited for: failing the channel over it would be the wrong answer.
+          const response = await this.#ctx.signer.callPatiently(e.call.method, e.call.request, () => this.#closed);
           this.#input(ch, { kind: 'signer-reply', requestId: e.requestId, response });
         } catch (err) {
           const code = err instanceof SignerRefusal ? String(err.code) : 'UNAVAILABLE';

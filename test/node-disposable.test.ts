@@ -1,0 +1,70 @@
+// The node is a cache (DESIGN): kill it, delete its data directory, start a fresh node against the
+// same signer, and its channel comes back from the signer's state, is re-established with the peer,
+// and payments continue with every msat accounted for. Both sides in turn (the payee, then the
+// opener, whose wallet is also rebuilt from the signer's addresses), then a mutual close that pays
+// each wallet its exact balance. All processes real, on loopback.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cliJson, eventually, tempDir } from './helpers/node-stack.js';
+import {
+  channelOf,
+  closeAndCheckWallets,
+  fundAliceAndConnect,
+  openAliceToBob,
+  paymentLedger,
+  startTwoNodeStack,
+  type TwoNodeStack,
+  type Who,
+} from './helpers/two-node-stack.js';
+
+const work = tempDir('node-disposable');
+let stack: TwoNodeStack;
+
+before(async () => {
+  stack = await startTwoNodeStack(work.dir);
+});
+
+after(async () => {
+  await stack?.stop();
+  work.remove();
+});
+
+async function wipeAndRestart(who: Who): Promise<void> {
+  await stack.restartNode(who, { kill: true, wipe: true });
+  const payments = await stack.apis[who].call('ListPayments');
+  assert.equal((payments['payments'] as unknown[] | undefined ?? []).length, 0, `${who}'s node starts from an empty store (its payment history is gone)`);
+  const list = await stack.apis[who].call('ListChannels');
+  assert.equal((list['channels'] as unknown[]).length, 1, `${who}'s fresh node lists the channel the signer holds`);
+  // The fresh node forgot its peers: alice dials bob again (bob's new address if he was the one wiped).
+  await eventually('alice reconnects to bob', async () => stack.apis.alice.call('Connect', { address: stack.peerAddress('bob') }));
+  await eventually(`${who}'s channel is open again`, async () => ((await channelOf(stack, who))['state'] === 'open' ? true : undefined));
+}
+
+test('a node killed and started on an empty data directory gets its channel back from the signer, and payments continue', { timeout: 600_000 }, async () => {
+  await fundAliceAndConnect(stack);
+  const capacitySat = 500_000n;
+  const opened = await openAliceToBob(stack, capacitySat);
+  const ledger = paymentLedger(stack, capacitySat * 1000n);
+
+  // Whole satoshis, single msat and odd msat amounts, both ways.
+  const amounts = [1n, 1_000n, 123_457n, 9_999_999n, 10_000_000n, 42n];
+  for (const a of amounts) await ledger.pay('alice', a + 2_000_000n);
+  for (const a of amounts) await ledger.pay('bob', a);
+  await ledger.assertSettled('before any wipe');
+
+  await wipeAndRestart('bob');
+  await ledger.assertSettled('bob rebuilt from his signer');
+  for (const a of amounts) await ledger.pay('alice', a + 1_000_000n);
+  await Promise.all(amounts.map((a) => ledger.pay('bob', a + 7n)));
+  await ledger.assertSettled('payments after bob was rebuilt');
+
+  await wipeAndRestart('alice');
+  await ledger.assertSettled('alice rebuilt from her signer');
+  const balance = await cliJson<{ total_sat: string }>(stack.nodeDir('alice'), 'balance');
+  assert.ok(BigInt(balance.total_sat) > 0n, 'alice\'s fresh node found her on-chain coins through the signer\'s addresses');
+  await Promise.all(amounts.map((a) => ledger.pay('alice', a + 3_000n)));
+  for (const a of amounts) await ledger.pay('bob', a + 11n);
+  await ledger.assertSettled('payments after alice was rebuilt');
+
+  await closeAndCheckWallets(stack, ledger, opened.channel_id, capacitySat);
+});
