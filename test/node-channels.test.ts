@@ -6,8 +6,6 @@
 // transaction reached the chain through its script interpreter (it rejects invalid ones).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sha256 } from '../bolt/crypto/hash.js';
-import { directPaymentPacket, ONION_PACKET_SIZE, readDirectPayment } from '../node/daemon/channel-shell/direct-payment-packet.js';
 import { decodeSnapshot, encodeSnapshot } from '../node/daemon/channel-shell/snapshot-codec.js';
 import type { ChannelState } from '../node/channel/index.js';
 import type { ApiMessage } from '../cli/node-api.js';
@@ -88,14 +86,6 @@ test('1,000 payments both ways from 1 sat to 10,000 sat, ten in flight, a node r
   assert.ok(sent.every((p) => p['status'] === 'succeeded'));
 
   await closeAndCheckWallets(stack, ledger, opened.channel_id, capacitySat);
-});
-
-test('a direct payment packet is 1366 bytes and gives back the final hop payload it was built with', () => {
-  const secret = sha256(Uint8Array.of(7));
-  const packet = directPaymentPacket(new Uint8Array(33).fill(2), { amountMsat: 10_000_000n, cltvExpiry: 840, paymentSecret: secret, totalMsat: 10_000_000n });
-  assert.equal(packet.length, ONION_PACKET_SIZE);
-  assert.deepEqual(readDirectPayment(packet), { amountMsat: 10_000_000n, cltvExpiry: 840, paymentSecret: secret, totalMsat: 10_000_000n });
-  assert.equal(readDirectPayment(new Uint8Array(ONION_PACKET_SIZE)), null, 'an all-zero packet is no payment');
 });
 
 test('a channel snapshot keeps bytes and bigints through the store JSON', () => {

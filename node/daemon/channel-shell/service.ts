@@ -1,11 +1,12 @@
 // The channel shell: the I/O around the pure channel machine (node/channel). Each channel has one
 // event queue, drained by one loop, so `process` never runs twice at once for a channel; the effects
 // of each step are carried out in order (persist before the send after it). Payments go to direct
-// peers only (no routing yet): see direct-payment-packet.ts.
+// peers only (no routing yet), in a real BOLT 4 onion of one hop (payment-onion.ts).
 import { randomBytes } from 'node:crypto';
 import { equal, fromHex, hex } from '../../../bolt/bytes.js';
 import { decodeInvoice, type Network } from '../../../bolt/bolt11/index.js';
 import { sha256 } from '../../../bolt/crypto/hash.js';
+import { secp } from '../../../bolt/crypto/secp256k1.js';
 import {
   channelIdOf,
   defaultLocalConfig,
@@ -25,7 +26,7 @@ import type { ChannelInfo, ChannelService, ChannelShellContext, CloseParams, Clo
 import { ApiError } from '../errors.js';
 import type { PaymentRecord } from '../store.js';
 import type { WalletDraft } from '../wallet.js';
-import { directPaymentPacket, readDirectPayment } from './direct-payment-packet.js';
+import { buildPaymentOnion, decodeFailureReason, failureReason, finalHopPayload, readPaymentOnion, type PaymentOnionRead } from './payment-onion.js';
 import { signedInvoice, type SignerCall } from './invoice.js';
 import { channelsFromSigner } from './signer-restore.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
@@ -33,8 +34,6 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 /** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
 const HTLC_EXPIRY_BLOCKS = 40;
 const INVOICE_CLTV_DELTA = 18;
-/** BOLT 4 incorrect_or_unknown_payment_details (PERM|15). */
-const INCORRECT_PAYMENT_DETAILS = 0x400f;
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -59,6 +58,14 @@ interface Channel {
   lastInfo: ChannelInfo | null;
 }
 
+/** A fresh BOLT 4 session key: 32 random bytes that are a valid secp256k1 scalar. */
+function onionSessionKey(): Uint8Array {
+  for (;;) {
+    const k = Uint8Array.from(randomBytes(32));
+    if (secp.isValidPrivateKey(k)) return k;
+  }
+}
+
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class ChannelShell implements ChannelService {
@@ -69,6 +76,8 @@ export class ChannelShell implements ChannelService {
   readonly #replies = new Map<string, Waiter<CommandResult>>();
   readonly #payments = new Map<string, Waiter<PaymentRecord>>();
   readonly #closes = new Map<string, Waiter<string>>();
+  /** The onion session key and route of each payment in flight, by payment hash: they decode a failure. */
+  readonly #onions = new Map<string, { sessionKey: Uint8Array; route: Uint8Array[] }>();
   /** Made at the first new channel: its shutdown script is a fresh address of the signer's wallet. */
   #config: Promise<LocalConfig> | null = null;
   #commandCounter = 0;
@@ -290,15 +299,16 @@ export class ChannelShell implements ChannelService {
         return;
       }
       case 'htlc-received':
-        this.#settleIncoming(ch, n.htlc);
+        void this.#settleIncoming(ch, n.htlc);
         return;
       case 'payment-settled':
         this.#finishPayment(hex(n.paymentHash), 'succeeded', hex(n.preimage), null);
         return;
       case 'payment-failed': {
         const f = n.failure;
-        const reason = f.kind === 'local' ? f.message : f.kind === 'remote' ? `the payee failed the HTLC (${hex(f.reason)})` : `malformed (code ${f.failureCode})`;
-        this.#finishPayment(hex(n.paymentHash), 'failed', null, reason);
+        const hash = hex(n.paymentHash);
+        const reason = f.kind === 'local' ? f.message : f.kind === 'remote' ? this.#remoteFailure(hash, f.reason) : `the payee found the onion malformed (failure code 0x${f.failureCode.toString(16)})`;
+        this.#finishPayment(hash, 'failed', null, reason);
         return;
       }
       case 'state-changed':
@@ -309,33 +319,72 @@ export class ChannelShell implements ChannelService {
     }
   }
 
-  /** Payee side: fulfil an HTLC that pays one of our invoices in full; fail any other. */
-  #settleIncoming(ch: Channel, htlc: { id: bigint; amountMsat: bigint; paymentHash: Uint8Array; onionRoutingPacket: Uint8Array }): void {
+  /**
+   * Payee side (BOLT 4 §Requirements for the final node): peel the onion with the node key (the
+   * signer's Ecdh), then fulfil an HTLC that pays one of our invoices in full, with the invoice's
+   * payment secret and an expiry that leaves us time; fail any other with an encrypted reason, or as
+   * malformed when the onion itself is bad. We do not forward: an onion asking us to is refused.
+   */
+  async #settleIncoming(ch: Channel, htlc: { id: bigint; amountMsat: bigint; paymentHash: Uint8Array; cltvExpiry: number; onionRoutingPacket: Uint8Array }): Promise<void> {
     const hash = hex(htlc.paymentHash);
-    const record = this.#ctx.store.payment(hash, 'received');
-    const direct = readDirectPayment(htlc.onionRoutingPacket);
-    let ok = record !== undefined && record.preimage !== null && record.status !== 'failed' && direct !== null;
-    if (ok) {
-      const invoice = decodeInvoice(record!.invoice);
-      ok = equal(invoice.paymentSecret, direct!.paymentSecret) && htlc.amountMsat >= (invoice.amountMsat ?? 0n) && direct!.amountMsat === htlc.amountMsat;
-    }
-    if (ok) {
-      const rec = record!;
-      this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: fromHex(rec.preimage!, 'preimage') });
-      this.#ctx.store.upsertPayment({ ...rec, status: 'succeeded', amountMsat: htlc.amountMsat, peerNodeId: ch.peerNodeId, settledAt: Math.floor(Date.now() / 1000) });
-    } else {
-      // BOLT 4 failure message incorrect_or_unknown_payment_details (htlc_msat, height); not onion-encrypted (direct peer).
-      const reason = new Uint8Array(14);
-      const view = new DataView(reason.buffer);
-      view.setUint16(0, INCORRECT_PAYMENT_DETAILS);
-      view.setBigUint64(2, htlc.amountMsat);
-      view.setUint32(10, this.#height);
+    const fail = (reason: Uint8Array, why: string): void => {
+      this.#ctx.log.info({ channel: hex(channelIdOf(ch.state)), htlc: htlc.id.toString(), paymentHash: hash, why }, 'incoming HTLC failed');
+      ch.needsSign = true;
       this.#input(ch, { kind: 'fail-htlc', commandId: this.#nextId('fail'), htlcId: htlc.id, reason });
+    };
+    let onion: PaymentOnionRead;
+    try {
+      onion = await readPaymentOnion(htlc.onionRoutingPacket, htlc.paymentHash, (point) => this.#ecdh(point));
+    } catch (e) {
+      // The signer could not be asked (it is stopping or gone for good): leave the HTLC; it is failed back before it expires.
+      this.#ctx.log.error({ paymentHash: hash, err: errorText(e) }, 'incoming HTLC: onion not read');
+      return;
     }
+    if (!onion.ok) {
+      if (onion.malformed) {
+        this.#ctx.log.info({ paymentHash: hash, why: onion.detail }, 'incoming HTLC: malformed onion');
+        ch.needsSign = true;
+        this.#input(ch, { kind: 'fail-malformed-htlc', commandId: this.#nextId('fail'), htlcId: htlc.id, sha256OfOnion: onion.sha256OfOnion, failureCode: onion.failureCode });
+      } else fail(onion.reason, onion.detail);
+      return;
+    }
+    const unknown = (why: string): void => fail(failureReason(onion.sharedSecret, { type: 'incorrect_or_unknown_payment_details', htlcMsat: htlc.amountMsat, height: this.#height }), why);
+    const final = onion.final;
+    if (final === null) return unknown('the onion asks us to forward (no routing here)');
+    if (final.amountMsat > htlc.amountMsat) return fail(failureReason(onion.sharedSecret, { type: 'final_incorrect_htlc_amount', incomingHtlcAmt: htlc.amountMsat }), `the HTLC carries ${htlc.amountMsat} msat, the onion says ${final.amountMsat}`);
+    if (final.cltvExpiry > htlc.cltvExpiry) return fail(failureReason(onion.sharedSecret, { type: 'final_incorrect_cltv_expiry', cltvExpiry: htlc.cltvExpiry }), `the HTLC expires at ${htlc.cltvExpiry}, the onion says ${final.cltvExpiry}`);
+    const record = this.#ctx.store.payment(hash, 'received');
+    if (record === undefined || record.preimage === null || record.status === 'failed') return unknown('no invoice of ours has this payment hash');
+    const invoice = decodeInvoice(record.invoice);
+    if (final.paymentSecret === null || !equal(invoice.paymentSecret, final.paymentSecret)) return unknown('the payment secret does not match the invoice');
+    if (htlc.amountMsat < (invoice.amountMsat ?? 0n) || final.totalMsat !== htlc.amountMsat) return unknown(`${htlc.amountMsat} msat does not pay the invoice in one part`);
+    if (htlc.cltvExpiry < this.#height + invoice.minFinalCltvExpiryDelta) return unknown(`the HTLC expires at ${htlc.cltvExpiry}, too close to height ${this.#height}`);
     ch.needsSign = true;
+    this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: fromHex(record.preimage, 'preimage') });
+    this.#ctx.store.upsertPayment({ ...record, status: 'succeeded', amountMsat: htlc.amountMsat, peerNodeId: ch.peerNodeId, settledAt: Math.floor(Date.now() / 1000) });
+  }
+
+  /** ECDH with the node key, by the signer (waited for while it restarts). */
+  async #ecdh(point: Uint8Array): Promise<Uint8Array> {
+    const r = await this.#ctx.signer.callPatiently<{ shared_secret: Uint8Array }>('Ecdh', { point: Buffer.from(point) }, () => this.#closed);
+    if (r.shared_secret.length !== 32) throw new Error(`signer Ecdh: expected a 32-byte shared secret, got ${r.shared_secret.length} bytes`);
+    return Uint8Array.from(r.shared_secret);
+  }
+
+  /** BOLT 4 §Returning Errors: what the failing hop said, decrypted with the payment's session key. */
+  #remoteFailure(hash: string, reason: Uint8Array): string {
+    const onion = this.#onions.get(hash);
+    if (onion === undefined) return `the payee failed the HTLC (reason not readable after a restart: ${hex(reason)})`;
+    try {
+      const f = decodeFailureReason(onion.sessionKey, onion.route, reason);
+      return `hop ${f.hopIndex} (${hex(f.nodeId)}) failed the HTLC: ${f.name ?? `failure code 0x${f.code.toString(16)}`}${f.problem === null ? '' : ` (${f.problem})`}`;
+    } catch (e) {
+      return `the HTLC failed with a reason no hop can be blamed for: ${errorText(e)}`;
+    }
   }
 
   #finishPayment(hash: string, status: 'succeeded' | 'failed', preimage: string | null, reason: string | null): void {
+    this.#onions.delete(hash);
     const p = this.#ctx.store.payment(hash, 'sent');
     if (p === undefined || p.status !== 'pending') return;
     const done: PaymentRecord = { ...p, status, preimage: preimage ?? p.preimage, failureReason: reason, settledAt: Math.floor(Date.now() / 1000) };
@@ -554,7 +603,11 @@ export class ChannelShell implements ChannelService {
     this.#ctx.store.upsertPayment(record);
     const cltvExpiry = this.#height + HTLC_EXPIRY_BLOCKS;
     const done = new Promise<PaymentRecord>((resolve, reject) => this.#payments.set(hash, { resolve, reject }));
-    const onion = directPaymentPacket(this.#ctx.nodeId, { amountMsat, cltvExpiry, paymentSecret: invoice.paymentSecret, totalMsat: amountMsat });
+    // BOLT 4: a one-hop route to the payee (a direct peer); the session key decodes its failure reason.
+    const sessionKey = onionSessionKey();
+    const payload = finalHopPayload({ amountMsat, cltvExpiry, paymentSecret: invoice.paymentSecret, totalMsat: amountMsat });
+    const onion = buildPaymentOnion(sessionKey, [{ nodeId: invoice.payee, payload }], invoice.paymentHash).packet;
+    this.#onions.set(hash, { sessionKey, route: [invoice.payee] });
     ch.needsSign = true;
     const added = await this.#command(ch, { kind: 'add-htlc', commandId: this.#nextId('add'), amountMsat, paymentHash: invoice.paymentHash, cltvExpiry, onion });
     if (!added.ok) this.#finishPayment(hash, 'failed', null, added.error);
