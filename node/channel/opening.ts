@@ -323,7 +323,9 @@ export function onFundingCreated(s: ChannelState, m: FundingCreated): Step {
 
 function acceptorFailed(s: ChannelState, c: Commitments, reason: string): Step {
   const id = c.params.channelId;
-  return abandon(s, id, reason, [...sendTo(s, errorMessage(id, reason)), notify({ kind: 'channel-error', channelId: id, direction: 'sent', message: reason })]);
+  // BOLT 1: before (not including) funding_signed the fundee names the channel by its temporary_channel_id.
+  const told = errorMessage(c.params.temporaryChannelId, reason);
+  return abandon(s, id, reason, [...sendTo(s, told), notify({ kind: 'channel-error', channelId: id, direction: 'sent', message: reason })]);
 }
 
 export function resumeAcceptorSetup(s: ChannelState, purpose: Extract<Purpose, { step: 'acceptor-setup' }>, answer: SignerAnswer): Step {

@@ -42,7 +42,10 @@ export interface ConnectionOptions {
   /** Bytes we may have queued for a peer that is not reading before we drop it. Default 16 MiB. */
   readonly maxWriteBufferBytes?: number;
   readonly logger?: Logger;
-  /** Aborting it ends a handshake still in progress (code 'shutdown'); an open connection is unaffected. */
+  /**
+   * Aborting it ends a handshake still in progress, with the abort reason when that is a CloseReason
+   * (else code 'shutdown'); an open connection is unaffected.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -156,7 +159,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (options.signal !== undefined) {
       const signal = options.signal;
       const onAbort = (): void => {
-        if (this.#phase === 'handshake') this.close({ code: 'shutdown', message: 'handshake abandoned: shutting down' }, 'destroy');
+        if (this.#phase !== 'handshake') return;
+        const given = signal.reason as Partial<CloseReason> | undefined;
+        const reason: CloseReason = typeof given?.code === 'string' && typeof given.message === 'string'
+          ? { code: given.code, message: given.message }
+          : { code: 'shutdown', message: 'handshake abandoned: shutting down' };
+        this.close(reason, 'destroy');
       };
       if (signal.aborted) queueMicrotask(onAbort);
       else {

@@ -33,7 +33,7 @@ export type {
   RemoteErrorReport,
   StorageMessage,
 } from './peer.js';
-export { PeerManager } from './peer-manager.js';
+export { DEFAULT_MAX_PENDING_HANDSHAKES, PeerManager } from './peer-manager.js';
 export type {
   ConnectionFailure,
   ConnectOptions,

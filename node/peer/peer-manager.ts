@@ -3,6 +3,7 @@
 // jittered exponential backoff, and a disconnect API. Peer events are re-emitted with their peer.
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { compare, hex } from '../../bolt/bytes.js';
 import { assertValidFeatures } from '../../bolt/features.js';
 import type { NodeKey } from '../../bolt/noise/index.js';
@@ -36,7 +37,10 @@ export interface PeerManagerOptions {
   readonly pongTimeoutMs?: number;
   /** Reconnection delays for persistent peers (any field left out takes DEFAULT_BACKOFF's). */
   readonly reconnect?: Partial<BackoffPolicy>;
-  /** Inbound connections allowed in the handshake at once; more are refused. Default 128. */
+  /**
+   * Inbound connections allowed in the handshake at once. A new one beyond it evicts the oldest (so
+   * stalled handshakes cannot keep honest peers out). Default DEFAULT_MAX_PENDING_HANDSHAKES.
+   */
   readonly maxPendingHandshakes?: number;
   /** Jitter source in [0, 1); default Math.random. */
   readonly random?: () => number;
@@ -86,6 +90,14 @@ interface PersistentPeer {
   timer: NodeJS.Timeout | null;
 }
 
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
+
+/** An inbound connection still in its handshake; `abort` ends it with a reason. */
+interface PendingHandshake {
+  readonly abort: AbortController;
+  readonly since: number;
+}
+
 /** Closes that must not trigger a reconnection. */
 const NO_RECONNECT: ReadonlySet<CloseCode> = new Set<CloseCode>(['local-request', 'replaced', 'duplicate-connection', 'self-connection', 'shutdown']);
 
@@ -106,7 +118,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   readonly #shutdown = new AbortController();
   #server: Server | null = null;
   #closing = false;
-  #pendingInbound = 0;
+  /** In arrival order: the first is the oldest. */
+  readonly #pendingInbound = new Set<PendingHandshake>();
   readonly #peers = new Map<string, Peer>();
   readonly #dials = new Map<string, Promise<Peer>>();
   readonly #persistent = new Map<string, PersistentPeer>();
@@ -116,6 +129,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     assertValidFeatures(options.features, 'I', 'sender');
     for (const chain of options.chainHashes) {
       if (chain.length !== 32) throw new RangeError(`chain hash ${hex(chain)}: expected 32 bytes, got ${chain.length}`);
+    }
+    const maxPending = options.maxPendingHandshakes;
+    if (maxPending !== undefined && (!Number.isInteger(maxPending) || maxPending < 1)) {
+      throw new RangeError(`maxPendingHandshakes ${maxPending}: expected an integer of at least 1`);
     }
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
     checkBackoffPolicy(this.#backoff);
@@ -163,20 +180,19 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   }
 
   #onInbound(socket: Socket): void {
-    socket.on('error', () => {}); // Connection.accept takes over error handling; this covers the refusal paths
-    const max = this.#options.maxPendingHandshakes ?? 128;
+    socket.on('error', () => {}); // Connection.accept takes over error handling; this covers the shutdown path
     if (this.#closing) {
       socket.destroy();
       return;
     }
-    if (this.#pendingInbound >= max) {
-      this.#log.warn({ remote: formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0), max }, 'inbound connection refused: too many handshakes in progress');
-      socket.destroy();
-      return;
-    }
-    this.#pendingInbound++;
+    const max = this.#options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+    // Slow loris: refusing newcomers at the limit would let a few stalled sockets lock every peer
+    // out until their deadlines; the oldest handshake gives way instead (honest ones take a round trip).
+    if (this.#pendingInbound.size >= max) this.#evictOldestHandshake(max);
+    const pending: PendingHandshake = { abort: new AbortController(), since: performance.now() };
+    this.#pendingInbound.add(pending);
     const remoteAddress = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
-    Connection.accept(socket, this.#connectionOptions())
+    Connection.accept(socket, { ...this.#connectionOptions(), signal: pending.abort.signal })
       .then(
         (connection) => {
           this.#adopt(connection);
@@ -184,7 +200,19 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
         (e: unknown) => this.#onHandshakeFailure('inbound', remoteAddress, null, e),
       )
       .catch((e: unknown) => this.#log.error({ err: errorText(e) }, 'internal error adopting an inbound connection'))
-      .then(() => this.#pendingInbound--);
+      .then(() => this.#pendingInbound.delete(pending));
+  }
+
+  #evictOldestHandshake(max: number): void {
+    const oldest = this.#pendingInbound.values().next().value;
+    if (oldest === undefined) return;
+    this.#pendingInbound.delete(oldest);
+    const ageMs = Math.round(performance.now() - oldest.since);
+    const reason: CloseReason = {
+      code: 'handshake-evicted',
+      message: `${max} inbound handshakes were in progress: the oldest (${ageMs} ms) gave way to a new connection`,
+    };
+    oldest.abort.abort(reason);
   }
 
   // ------------------------------------------------------------------ dialling
@@ -376,6 +404,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     if (this.#closing) return;
     this.#closing = true;
     this.#shutdown.abort();
+    for (const pending of this.#pendingInbound) pending.abort.abort();
+    this.#pendingInbound.clear();
     for (const entry of this.#persistent.values()) if (entry.timer !== null) clearTimeout(entry.timer);
     this.#persistent.clear();
     for (const peer of [...this.#peers.values()]) peer.disconnect('node shutting down', 'shutdown');

@@ -29,6 +29,7 @@ export type CloseCode =
   | 'replaced' // a newer connection to the same node took this one's place
   | 'duplicate-connection' // a simultaneous connection lost the tie-break to an existing one
   | 'self-connection' // the remote node id is our own
+  | 'handshake-evicted' // inbound handshakes were at their limit: the oldest gave way to a new connection (slow loris)
   | 'shutdown'; // the peer manager is closing
 
 export interface CloseReason {
@@ -41,7 +42,7 @@ export interface CloseReason {
 const MISBEHAVIOUR: ReadonlySet<CloseCode> = new Set<CloseCode>([
   'handshake-failed', 'transport-error', 'frame-timeout', 'write-buffer-full', 'message-before-init', 'duplicate-init',
   'incompatible-features', 'unknown-even-message', 'malformed-message', 'unexpected-pong', 'handshake-timeout',
-  'init-timeout', 'ping-timeout',
+  'init-timeout', 'ping-timeout', 'handshake-evicted',
 ]);
 
 export function isMisbehaviour(code: CloseCode): boolean {

@@ -20,7 +20,7 @@ import {
   type LocalConfig,
   type Notification,
 } from '../../channel/index.js';
-import type { ChannelMessage, Peer } from '../../peer/index.js';
+import type { ChannelMessage, Peer, RemoteErrorReport } from '../../peer/index.js';
 import { SignerRefusal } from '../../signer-client/client.js';
 import type { ChannelInfo, ChannelService, ChannelShellContext, CloseParams, CloseResult, InvoiceParams, InvoiceResult, OpenChannelParams, OpenChannelResult, PayParams } from '../channels.js';
 import { ApiError } from '../errors.js';
@@ -85,6 +85,7 @@ export class ChannelShell implements ChannelService {
   readonly #onMessage = (peer: Peer, m: ChannelMessage): void => this.#route(peer, m);
   readonly #onReady = (peer: Peer): void => this.#connection(peer.nodeIdHex, 'connected');
   readonly #onClosed = (peer: Peer): void => this.#connection(peer.nodeIdHex, 'disconnected');
+  readonly #onRemoteError = (peer: Peer, r: RemoteErrorReport): void => this.#peerError(peer, r);
   readonly #onTip = (tip: { height: number }): void => void this.#onBlock(tip.height);
 
   constructor(ctx: ChannelShellContext) {
@@ -124,6 +125,7 @@ export class ChannelShell implements ChannelService {
     this.#ctx.peers.on('channelMessage', this.#onMessage);
     this.#ctx.peers.on('peerReady', this.#onReady);
     this.#ctx.peers.on('peerClosed', this.#onClosed);
+    this.#ctx.peers.on('remoteError', this.#onRemoteError);
     this.#ctx.chain.on('tip', this.#onTip);
     for (const ch of restored) {
       this.#input(ch, { kind: 'restarted' });
@@ -138,6 +140,7 @@ export class ChannelShell implements ChannelService {
     this.#ctx.peers.off('channelMessage', this.#onMessage);
     this.#ctx.peers.off('peerReady', this.#onReady);
     this.#ctx.peers.off('peerClosed', this.#onClosed);
+    this.#ctx.peers.off('remoteError', this.#onRemoteError);
     this.#ctx.chain.off('tip', this.#onTip);
     const stopping = new ApiError('UNAVAILABLE', 'the node is shutting down');
     for (const w of [...this.#replies.values(), ...this.#payments.values(), ...this.#closes.values()]) w.reject(stopping);
@@ -406,9 +409,20 @@ export class ChannelShell implements ChannelService {
     }
     if (ch === undefined || ch.peerNodeId !== peer.nodeIdHex) {
       this.#ctx.log.info({ peer: peer.nodeIdHex, type: m.type, channel: hex(id) }, 'message for an unknown channel ignored');
+      // BOLT 1: SHOULD answer with an `error` naming the unknown channel_id; never the all-zero id (it would fail every channel).
+      if (id.some((b) => b !== 0) && peer.state === 'ready') peer.sendError(`unknown channel: ${m.type} for ${hex(id)}`, id);
       return;
     }
     this.#input(ch, { kind: 'message', message: m });
+  }
+
+  /** BOLT 1: an `error` fails the channel it names, or every channel with the peer (all-zero id); other ids are ignored. */
+  #peerError(peer: Peer, r: RemoteErrorReport): void {
+    const message = { type: 'error' as const, channelId: r.channelId, data: r.data, tlvs: {} };
+    const targets = r.allChannels
+      ? [...new Set(this.#channels.values())].filter((c) => c.peerNodeId === peer.nodeIdHex && c.state.kind !== 'idle')
+      : [this.#channels.get(hex(r.channelId))].filter((c): c is Channel => c !== undefined && c.peerNodeId === peer.nodeIdHex);
+    for (const ch of targets) this.#input(ch, { kind: 'message', message });
   }
 
   /** The peer opens a channel (BOLT 2 §The open_channel Message): a new machine answers it. */
