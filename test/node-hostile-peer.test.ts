@@ -692,3 +692,20 @@ test(`slow loris: ${STALLED} connections stuck in the handshake (above the node'
   assert.match(evicted[0]!.reason!, new RegExp(`^${DEFAULT_MAX_PENDING_HANDSHAKES} inbound handshakes were in progress: the oldest \\(\\d+ ms\\) gave way to a new connection$`));
   await assertSurvives();
 });
+
+test('a peer opening channels it never funds gets four in progress at once, then errors: the signer is not asked for more keys', async () => {
+  const h = await HostilePeer.open();
+  await h.pingPong(0);
+  const newChannels = (): number => signerOps().filter((op) => op === 'NewChannel').length;
+  const before = newChannels();
+  for (let i = 0; i < 4; i++) await openUntilAccepted(h);
+  for (let i = 0; i < 2; i++) {
+    const temp = random32();
+    h.send(openChannel(temp));
+    const { found } = await h.expect('an error for the fifth open', errorFor(temp));
+    assert.match(readReport(found).text, /^open_channel refused: 4 channel opens with you are already in progress$/);
+  }
+  assert.equal(newChannels() - before, 4, 'the signer made keys for the four accepted opens only');
+  h.close();
+  await assertSurvives();
+});

@@ -34,6 +34,9 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 /** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
 const HTLC_EXPIRY_BLOCKS = 40;
 const INVOICE_CLTV_DELTA = 18;
+/** Channel opens from one peer not yet funded (no funding_created) that we carry at once. */
+const MAX_UNFUNDED_OPENS_PER_PEER = 4;
+const UNFUNDED_KINDS: ReadonlySet<ChannelState['kind']> = new Set(['idle', 'wait-for-funding-created']);
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -435,6 +438,21 @@ export class ChannelShell implements ChannelService {
       return;
     }
     if (this.#closed || this.#channels.has(hex(temporaryChannelId))) return;
+    // Opens that never got funded are forgotten; a peer may have a few in progress, not an unbounded number
+    // (each costs the signer a NewChannel and a channel key index).
+    let opening = 0;
+    for (const [id, c] of this.#channels) {
+      if (c.peerNodeId !== peer.nodeIdHex) continue;
+      if (c.state.kind === 'closed' && c.state.closingTxid === null && c.lastInfo === null) {
+        this.#channels.delete(id);
+        this.#ctx.store.deleteChannelSnapshot(id);
+      } else if (UNFUNDED_KINDS.has(c.state.kind)) opening++;
+    }
+    if (opening >= MAX_UNFUNDED_OPENS_PER_PEER) {
+      this.#ctx.log.warn({ peer: peer.nodeIdHex, opening }, 'open_channel refused: too many opens in progress with this peer');
+      peer.sendError(`open_channel refused: ${opening} channel opens with you are already in progress`, temporaryChannelId);
+      return;
+    }
     const ch = this.#newChannel(idleChannel(config, peer.nodeId, this.#height), peer.nodeIdHex);
     this.#channels.set(hex(temporaryChannelId), ch);
     this.#input(ch, { kind: 'message', message: m });
