@@ -5,11 +5,14 @@
 // each wallet its exact balance. All processes real, on loopback.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ApiMessage } from '../cli/node-api.js';
+import { BitcoindRpcClient } from '../node/chain/rpc-client.js';
 import { cliJson, eventually, tempDir } from './helpers/node-stack.js';
 import {
   channelOf,
   closeAndCheckWallets,
   fundAliceAndConnect,
+  mineOutside,
   openAliceToBob,
   paymentLedger,
   startTwoNodeStack,
@@ -73,4 +76,35 @@ test('a node killed and started on an empty data directory gets its channel back
   await ledger.assertSettled('payments after alice was rebuilt');
 
   await closeAndCheckWallets(stack, ledger, opened.channel_id, capacitySat);
+});
+
+test('a node that dies between funding_signed and the funding broadcast publishes the funding transaction when it starts again', { timeout: 300_000 }, async () => {
+  // alice has her closing output from the test above: enough for a smaller channel.
+  await stack.restartNode('alice', { env: { VIGIL_DEV_EXIT_BEFORE: 'publish-funding' } });
+  await eventually('alice reconnects to bob', async () => stack.apis.alice.call('Connect', { address: stack.peerAddress('bob') }));
+  const opening = stack.apis.alice.call('OpenChannel', { node_id: stack.nodes.bob.ready.node_id, amount_sat: '200000' }).then(
+    () => 'answered',
+    () => 'no answer',
+  );
+  const [code] = await stack.nodes.alice.exited;
+  assert.equal(code, 70, 'alice\'s node died at the injected point, right before broadcasting');
+  assert.equal(await opening, 'no answer');
+
+  await stack.restartNode('alice');
+  await eventually('alice reconnects to bob', async () => stack.apis.alice.call('Connect', { address: stack.peerAddress('bob') }));
+  const pending = ((await stack.apis.alice.call('ListChannels'))['channels'] as ApiMessage[]).find((c) => c['capacity_sat'] === '200000');
+  assert.ok(pending !== undefined, 'alice\'s restarted node still has the channel being opened');
+  const rpc = new BitcoindRpcClient({ url: `http://127.0.0.1:${stack.chain.ready.listening.port}`, cookieFile: stack.chain.ready.cookie! });
+  try {
+    await eventually('the funding transaction reached the chain\'s mempool', async () => rpc.getRawTransaction(pending['funding_txid']));
+  } finally {
+    rpc.close();
+  }
+  await mineOutside(stack, 6);
+  for (const who of ['alice', 'bob'] as const) {
+    await eventually(`${who} sees the new channel open`, async () => {
+      const list = (await stack.apis[who].call('ListChannels'))['channels'] as ApiMessage[];
+      return list.some((c) => c['state'] === 'open' && c['capacity_sat'] === '200000') ? true : undefined;
+    }, 60_000);
+  }
 });

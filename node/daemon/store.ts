@@ -150,6 +150,10 @@ export class NodeStore {
   setMeta(key: string, value: string): void {
     this.#q('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
+  deleteMeta(key: string): void {
+    this.#q('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
 
   // ------------------------------------------------------------------ peers
 

@@ -102,8 +102,8 @@ export function nodeArgs(nodeDir: string, chain: Proc<Listening>, side: SigningS
   ];
 }
 
-export function startNode(nodeDir: string, chain: Proc<Listening>, side: SigningSide, extra: readonly string[] = []): Promise<Proc<NodeReady>> {
-  return startCli<NodeReady>(nodeArgs(nodeDir, chain, side, extra));
+export function startNode(nodeDir: string, chain: Proc<Listening>, side: SigningSide, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc<NodeReady>> {
+  return startCli<NodeReady>(nodeArgs(nodeDir, chain, side, extra), env);
 }
 
 /** Calls `probe` until it returns a value (not undefined) or `ms` pass. */

@@ -25,8 +25,8 @@ export interface TwoNodeStack {
   nodeDir(who: Who): string;
   /** host:port where `who` listens for peers, prefixed by its node id (the Connect address). */
   peerAddress(who: Who): string;
-  /** Stops `who`'s node (SIGKILL with `kill`), deletes its data directory with `wipe`, and starts it again on the same signer. */
-  restartNode(who: Who, options?: { kill?: boolean; wipe?: boolean }): Promise<void>;
+  /** Stops `who`'s node (SIGKILL with `kill`), deletes its data directory with `wipe`, and starts it again on the same signer (with `env` added to its environment). */
+  restartNode(who: Who, options?: { kill?: boolean; wipe?: boolean; env?: NodeJS.ProcessEnv }): Promise<void>;
   /** Stops nodes, signers, emulators, then the chain; safe after a partial start. */
   stop(): Promise<void>;
 }
@@ -46,8 +46,8 @@ export async function startTwoNodeStack(workDir: string, options: SigningSideOpt
     }
     await chain?.stop();
   };
-  const startNodeOf = async (who: Who): Promise<void> => {
-    nodes[who] = await startNode(nodeDir(who), chain!, sides[who]!);
+  const startNodeOf = async (who: Who, env: NodeJS.ProcessEnv = {}): Promise<void> => {
+    nodes[who] = await startNode(nodeDir(who), chain!, sides[who]!, [], env);
     apis[who] = new NodeApiClient(readNodeEndpoint(nodeDir(who)));
   };
   try {
@@ -72,7 +72,7 @@ export async function startTwoNodeStack(workDir: string, options: SigningSideOpt
       apis[who]?.close();
       await nodes[who]?.stop(options.kill === true ? 'SIGKILL' : 'SIGTERM');
       if (options.wipe === true) rmSync(nodeDir(who), { recursive: true, force: true });
-      await startNodeOf(who);
+      await startNodeOf(who, options.env);
     },
     stop,
   };

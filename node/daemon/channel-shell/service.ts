@@ -29,7 +29,7 @@ import type { WalletDraft } from '../wallet.js';
 import { buildPaymentOnion, decodeFailureReason, failureReason, finalHopPayload, readPaymentOnion, type PaymentOnionRead } from './payment-onion.js';
 import { signedInvoice, type SignerCall } from './invoice.js';
 import { channelsFromSigner } from './signer-restore.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { decodeSnapshot, decodeTagged, encodeSnapshot, encodeTagged } from './snapshot-codec.js';
 
 /** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
 const HTLC_EXPIRY_BLOCKS = 40;
@@ -52,13 +52,23 @@ interface Channel {
   /** Updates were queued since the last `sign`: send one when the queue is empty. */
   needsSign: boolean;
   draft: WalletDraft | null;
-  fundingScript: Uint8Array;
   watch: { txid: string; vout: number; depth: number } | null;
   /** Display-order txid of a mutual close we broadcast. */
   closingTxid: string | null;
   scid: string | null;
   /** What listchannels last showed, kept for the channel once closed. */
   lastInfo: ChannelInfo | null;
+}
+
+/** Store meta key of a funding transaction not yet broadcast, by its display txid. */
+const FUNDING_DRAFT_KEY = 'funding-draft:';
+
+/**
+ * Crash-consistency tests only: VIGIL_DEV_EXIT_BEFORE=<effect> makes the node exit (code 70) right
+ * before carrying out that effect, to prove what a kill at that instant leaves behind.
+ */
+function devExitBefore(effect: string): void {
+  if (globalThis.process.env['VIGIL_DEV_EXIT_BEFORE'] === effect) globalThis.process.exit(70);
 }
 
 /** A fresh BOLT 4 session key: 32 random bytes that are a valid secp256k1 scalar. */
@@ -131,6 +141,7 @@ export class ChannelShell implements ChannelService {
     this.#ctx.peers.on('remoteError', this.#onRemoteError);
     this.#ctx.chain.on('tip', this.#onTip);
     for (const ch of restored) {
+      await this.#resumeFunding(ch).catch((e) => this.#ctx.log.error({ err: errorText(e) }, 'funding transaction not published after the restart'));
       this.#input(ch, { kind: 'restarted' });
       this.#input(ch, { kind: 'block', height: this.#height });
       if (this.#ctx.peers.peer(ch.peerNodeId)?.state === 'ready') this.#input(ch, { kind: 'connected' });
@@ -183,7 +194,7 @@ export class ChannelShell implements ChannelService {
   }
 
   #newChannel(state: ChannelState, peerNodeId: string): Channel {
-    return { state, peerNodeId, queue: [], draining: null, needsSign: false, draft: null, fundingScript: new Uint8Array(0), watch: null, closingTxid: null, scid: null, lastInfo: null };
+    return { state, peerNodeId, queue: [], draining: null, needsSign: false, draft: null, watch: null, closingTxid: null, scid: null, lastInfo: null };
   }
 
   // ------------------------------------------------------------------ the event loop
@@ -243,13 +254,12 @@ export class ChannelShell implements ChannelService {
         await this.#createFunding(ch, e.scriptPubkey, e.amountSat);
         return;
       case 'publish-funding': {
-        const draft = ch.draft;
-        if (draft === null) throw new Error(`publish-funding for ${hex(e.channelId)}: no funding draft in this process (restarted while opening?)`);
-        const index = draft.tx.outputs.findIndex((o) => equal(o.script, ch.fundingScript));
-        const signed = await this.#ctx.wallet.sign(draft, new Map([[index, e.channelId]]));
-        const txid = await this.#ctx.wallet.broadcast(draft, signed);
+        devExitBefore('publish-funding');
+        const txid = hex(Uint8Array.from(e.fundingTxid).reverse());
+        const draft = ch.draft ?? this.#storedFundingDraft(txid);
+        if (draft === null) throw new Error(`publish-funding for ${hex(e.channelId)}: the funding draft ${txid} is in neither this process nor the store`);
+        await this.#publishFunding(e.channelId, draft);
         ch.draft = null;
-        log.info({ channel: hex(e.channelId), txid }, 'funding transaction broadcast');
         return;
       }
       case 'watch-funding':
@@ -289,9 +299,40 @@ export class ChannelShell implements ChannelService {
     const perKw = await this.#ctx.wallet.estimateFeeratePerKw();
     const draft = await this.#ctx.wallet.draft([{ script, amountSat }], perKw);
     ch.draft = draft;
-    ch.fundingScript = script;
+    // Kept until broadcast: a restart between funding_signed and the broadcast still publishes it.
+    this.#ctx.store.setMeta(FUNDING_DRAFT_KEY + draft.txid, encodeTagged(draft, 'funding draft'));
     const vout = draft.tx.outputs.findIndex((o) => equal(o.script, script));
     this.#input(ch, { kind: 'funding-built', commandId: this.#nextId('funding'), fundingTxid: fromHex(draft.txid, 'txid').reverse(), fundingVout: vout });
+  }
+
+  #storedFundingDraft(txid: string): WalletDraft | null {
+    const text = this.#ctx.store.getMeta(FUNDING_DRAFT_KEY + txid);
+    return text === undefined ? null : decodeTagged<WalletDraft>(text);
+  }
+
+  /** Signs (the signer checks the funding output against the channel it set up) and broadcasts our funding transaction. */
+  async #publishFunding(channelId: Uint8Array, draft: WalletDraft): Promise<void> {
+    const fundingScript = draft.outputs[0]!.script; // #createFunding drafts the funding output first
+    const index = draft.tx.outputs.findIndex((o) => equal(o.script, fundingScript));
+    const signed = await this.#ctx.wallet.sign(draft, new Map([[index, channelId]]));
+    const txid = await this.#ctx.wallet.broadcast(draft, signed);
+    this.#ctx.store.deleteMeta(FUNDING_DRAFT_KEY + draft.txid);
+    this.#ctx.log.info({ channel: hex(channelId), txid }, 'funding transaction broadcast');
+  }
+
+  /** At start: a funding transaction we were to broadcast before a restart, not on chain yet, goes out now. */
+  async #resumeFunding(ch: Channel): Promise<void> {
+    const s = ch.state;
+    if (s.kind !== 'wait-for-funding-confirmed' && s.kind !== 'wait-for-channel-ready') return;
+    if (!s.commitments.params.isOpener || ch.watch === null) return;
+    const draft = this.#storedFundingDraft(ch.watch.txid);
+    if (draft === null) return;
+    try {
+      await this.#ctx.rpc.getRawTransaction(ch.watch.txid);
+      this.#ctx.store.deleteMeta(FUNDING_DRAFT_KEY + draft.txid); // already out
+    } catch {
+      await this.#publishFunding(s.commitments.params.channelId, draft);
+    }
   }
 
   #notify(ch: Channel, n: Notification): void {

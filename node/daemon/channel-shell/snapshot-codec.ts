@@ -43,10 +43,19 @@ function fromJson(value: Json): unknown {
   return out;
 }
 
+/** Any value of plain objects, arrays, strings, numbers, booleans, bigints and bytes, as JSON text. */
+export function encodeTagged(value: unknown, what: string): string {
+  return JSON.stringify(toJson(value, what));
+}
+
+export function decodeTagged<T>(text: string): T {
+  return fromJson(JSON.parse(text) as Json) as T;
+}
+
 export function encodeSnapshot(state: ChannelState): string {
-  return JSON.stringify(toJson(state, 'state'));
+  return encodeTagged(state, 'state');
 }
 
 export function decodeSnapshot(text: string): ChannelState {
-  return fromJson(JSON.parse(text) as Json) as ChannelState;
+  return decodeTagged<ChannelState>(text);
 }
