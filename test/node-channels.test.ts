@@ -86,6 +86,12 @@ test('1,000 payments both ways from 1 sat to 10,000 sat, ten in flight, a node r
   assert.ok(sent.every((p) => p['status'] === 'succeeded'));
 
   await closeAndCheckWallets(stack, ledger, opened.channel_id, capacitySat);
+
+  // A closed channel stays listed, with its final balances, across a restart.
+  await stack.restartNode('bob');
+  const closed = await channelOf(stack, 'bob');
+  assert.equal(closed['state'], 'closed');
+  assert.equal(BigInt(closed['local_balance_msat']), ledger.balances.bob);
 });
 
 test('a channel snapshot keeps bytes and bigints through the store JSON', () => {

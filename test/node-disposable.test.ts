@@ -76,6 +76,12 @@ test('a node killed and started on an empty data directory gets its channel back
   await ledger.assertSettled('payments after alice was rebuilt');
 
   await closeAndCheckWallets(stack, ledger, opened.channel_id, capacitySat);
+
+  // Wiped once more: the closed channel is listed from the signer's record, with its final balances.
+  await stack.restartNode('bob', { kill: true, wipe: true });
+  const closed = await channelOf(stack, 'bob');
+  assert.equal(closed['state'], 'closed');
+  assert.equal(BigInt(closed['local_balance_msat']), ledger.balances.bob);
 });
 
 test('a node that dies between funding_signed and the funding broadcast publishes the funding transaction when it starts again', { timeout: 300_000 }, async () => {

@@ -15,6 +15,7 @@ import {
   process,
   type ChannelEvent,
   type ChannelState,
+  type Closed,
   type CommandResult,
   type Effect,
   type LocalConfig,
@@ -30,6 +31,7 @@ import { buildPaymentOnion, decodeFailureReason, failureReason, finalHopPayload,
 import { signedInvoice, type SignerCall } from './invoice.js';
 import { channelsFromSigner } from './signer-restore.js';
 import { decodeSnapshot, decodeTagged, encodeSnapshot, encodeTagged } from './snapshot-codec.js';
+import { Sweeper } from './sweeper.js';
 
 /** Blocks above the tip for a direct payment's HTLC (the invoice's min_final_cltv_expiry_delta fits under it). */
 const HTLC_EXPIRY_BLOCKS = 40;
@@ -60,6 +62,8 @@ interface Channel {
   lastInfo: ChannelInfo | null;
 }
 
+/** Store meta key of what a closed channel last showed, by channel id. */
+const CHANNEL_INFO_KEY = 'channel-info:';
 /** Store meta key of a funding transaction not yet broadcast, by its display txid. */
 const FUNDING_DRAFT_KEY = 'funding-draft:';
 
@@ -100,9 +104,12 @@ export class ChannelShell implements ChannelService {
   readonly #onClosed = (peer: Peer): void => this.#connection(peer.nodeIdHex, 'disconnected');
   readonly #onRemoteError = (peer: Peer, r: RemoteErrorReport): void => this.#peerError(peer, r);
   readonly #onTip = (tip: { height: number }): void => void this.#onBlock(tip.height);
+  /** BOLT 5: claims our outputs of closed channels (sweeper.ts). */
+  readonly #sweeper: Sweeper;
 
   constructor(ctx: ChannelShellContext) {
     this.#ctx = ctx;
+    this.#sweeper = new Sweeper(ctx, () => [...new Set(this.#channels.values())].map((c) => c.state).filter((s): s is Closed => s.kind === 'closed'), () => this.#closed);
   }
 
   get #height(): number {
@@ -131,7 +138,9 @@ export class ChannelShell implements ChannelService {
     const signerCall: SignerCall = (method, request) => this.#ctx.signer.call(method, request);
     for (const r of await channelsFromSigner(signerCall, (id) => this.#channels.has(id), () => this.#localConfig(), this.#height, this.#ctx.log)) {
       const id = hex(channelIdOf(r.state));
-      restored.push(this.#adopt(id, r.state, r.peerNodeId));
+      const ch = this.#adopt(id, r.state, r.peerNodeId);
+      if (r.closedInfo !== null) this.#keepLastInfo(ch, r.closedInfo);
+      restored.push(ch);
       this.#ctx.store.saveChannelSnapshot(id, r.peerNodeId, r.state.kind, encodeSnapshot(r.state));
     }
     this.#failLostPayments(restored);
@@ -160,11 +169,20 @@ export class ChannelShell implements ChannelService {
     for (const w of [...this.#replies.values(), ...this.#payments.values(), ...this.#closes.values()]) w.reject(stopping);
     // Running drains stop after their current effect.
     await Promise.all([...new Set(this.#channels.values())].map((c) => c.draining));
+    await this.#sweeper.stop();
+  }
+
+  /** What listchannels shows for a channel once closed (its last balances), kept across restarts. */
+  #keepLastInfo(ch: Channel, info: ChannelInfo | null): void {
+    ch.lastInfo = info;
+    if (info !== null) this.#ctx.store.setMeta(CHANNEL_INFO_KEY + info.channelId, encodeTagged(info, 'channel info'));
   }
 
   /** A channel resumed at start (from a snapshot or the signer), watching its funding output. */
   #adopt(id: string, state: ChannelState, peerNodeId: string): Channel {
     const ch = this.#newChannel(state, peerNodeId);
+    const info = this.#ctx.store.getMeta(CHANNEL_INFO_KEY + id);
+    if (info !== undefined) ch.lastInfo = decodeTagged<ChannelInfo>(info);
     this.#channels.set(id, ch);
     if (hasCommitments(state)) {
       const p = state.commitments.params;
@@ -216,7 +234,7 @@ export class ChannelShell implements ChannelService {
           event = { kind: 'sign' };
         }
         const [next, effects] = process(ch.state, event);
-        if (hasCommitments(ch.state) && !hasCommitments(next)) ch.lastInfo = this.#infoOf(ch); // closing: keep what it was
+        if (hasCommitments(ch.state) && !hasCommitments(next)) this.#keepLastInfo(ch, this.#infoOf(ch)); // closing: keep what it was
         ch.state = next;
         for (const e of effects) {
           try {
@@ -360,6 +378,7 @@ export class ChannelShell implements ChannelService {
       }
       case 'state-changed':
         log.info({ channel: hex(n.channelId), from: n.from, to: n.to }, 'channel state');
+        if (n.to === 'closed') void this.#sweeper.onBlock();
         return;
       default:
         log.info({ channel: hex(n.channelId), event: n.kind, detail: 'message' in n ? n.message : 'what' in n ? n.what : undefined }, 'channel notification');
@@ -504,6 +523,7 @@ export class ChannelShell implements ChannelService {
   }
 
   async #onBlock(height: number): Promise<void> {
+    void this.#sweeper.onBlock();
     for (const ch of new Set(this.#channels.values())) {
       if (ch.state.kind === 'closed') continue;
       this.#input(ch, { kind: 'block', height });

@@ -17,11 +17,31 @@ import {
   type RecoveredLocalPoints,
 } from '../../channel/index.js';
 import type { Logger } from '../../log.js';
+import type { ChannelInfo } from '../channels.js';
 import type { SignerCall } from './invoice.js';
 
 export interface RestoredChannel {
   readonly state: ChannelState;
   readonly peerNodeId: string;
+  /** For a channel the signer knows as closed: what listchannels shows of it (its last balances). */
+  readonly closedInfo: ChannelInfo | null;
+}
+
+function closedInfo(r: RecoveredChannel): ChannelInfo {
+  return {
+    channelId: hex(r.channelId),
+    peerNodeId: hex(r.remoteNodeId),
+    state: 'closed',
+    channelType: r.channelType,
+    fundingTxid: hex(Uint8Array.from(r.fundingTxid).reverse()),
+    fundingOutputIndex: r.fundingVout,
+    capacitySat: r.fundingSat,
+    localBalanceMsat: r.localCommit.spec.toLocalMsat,
+    remoteBalanceMsat: r.localCommit.spec.toRemoteMsat,
+    shortChannelId: null,
+    pendingHtlcs: 0,
+    opener: r.isOpener,
+  };
 }
 
 async function localPoints(call: SignerCall, r: RecoveredChannel): Promise<RecoveredLocalPoints> {
@@ -45,7 +65,7 @@ export async function channelsFromSigner(call: SignerCall, known: (channelIdHex:
   for (const r of recovered) {
     try {
       const state = restoredChannel(r, await config(), await localPoints(call, r), blockHeight);
-      out.push({ state, peerNodeId: hex(r.remoteNodeId) });
+      out.push({ state, peerNodeId: hex(r.remoteNodeId), closedInfo: r.lifecycle === 'closed' ? closedInfo(r) : null });
       log.info({ channel: hex(r.channelId), state: state.kind, localCommitment: r.localCommit.number, remoteCommitment: r.remoteCommit.number }, 'channel rebuilt from the signer');
     } catch (e) {
       log.error({ channel: hex(r.channelId), err: e instanceof Error ? e.message : String(e) }, 'channel could not be rebuilt from the signer');
