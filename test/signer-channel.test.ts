@@ -301,3 +301,32 @@ test('the signer asks the device only to sign and reveal: basepoints are read on
 });
 
 export type { Msg };
+
+test('ValidateHolderCommitment with revoke_previous validates N+1 and revokes N in one request, with the secret RevokeHolderCommitment would give', async () => {
+  const signers = await twoSigners(41);
+  try {
+    const pair = await openChannel(signers, 'anchors', 41);
+    const first = await pair.signCommitmentOf('bob', 0, pair.info('bob', 0));
+    await assert.rejects(
+      pair.call('bob', 'ValidateHolderCommitment', { channel: pair.ref, commitment: pair.info('bob', 0), counterparty_signature: first['signature'], htlc_signatures: [], revoke_previous: true }),
+      /revoke_previous: holder commitment 0 has no previous commitment to revoke/,
+    );
+    await pair.pay('alice', 10_000_000n, 1);
+    const n = pair.nextHolder.bob;
+    const info = pair.info('bob', n);
+    const signed = await pair.signCommitmentOf('bob', n, info);
+    const request = { channel: pair.ref, commitment: info, counterparty_signature: signed['signature'], htlc_signatures: signed['htlc_signatures'], revoke_previous: true };
+    const combined = await pair.call('bob', 'ValidateHolderCommitment', request);
+    assert.equal(combined['per_commitment_secret'].length, 32);
+    // The peer checks it against our point of N-1... and the secret is what a separate revocation (now a retransmission) gives.
+    const separate = await pair.call('bob', 'RevokeHolderCommitment', { channel: pair.ref, commitment_number: String(n - 1) });
+    assert.deepEqual(separate['per_commitment_secret'], combined['per_commitment_secret']);
+    assert.deepEqual(separate['next_per_commitment_point'], combined['next_per_commitment_point']);
+    // Repeated as a whole (a retry after a lost answer): the same answer, nothing new revoked.
+    assert.deepEqual(await pair.call('bob', 'ValidateHolderCommitment', request), combined);
+    // Revoking N itself still waits for N+1.
+    await assert.rejects(pair.call('bob', 'RevokeHolderCommitment', { channel: pair.ref, commitment_number: String(n) }), /policy-revoke/);
+  } finally {
+    await closeAll(signers);
+  }
+});

@@ -12,6 +12,7 @@ import type {
   UpdateFeeCommand,
 } from './events.js';
 import type {
+  CommitmentSpec,
   UpdateAddHtlc,
   UpdateFailHtlc,
   UpdateFailMalformedHtlc,
@@ -196,7 +197,8 @@ export function onCommitmentSigned(state: ChannelState, m: CommitmentSigned): St
   if (!remoteHasChanges(c)) protocolError('commitment_signed without any update to commit');
   if (c.localPoints.next === null) protocolError('commitment_signed before channel_ready');
   const next = commitmentOf(c, 'local', 'next')!;
-  const [waiting, effect] = ask(state, validateHolderCall(c.params.channelId, next.number, next.spec, m.signature, m.htlcSignature), {
+  // One signer request validates our new commitment and revokes the previous one (revoke_previous).
+  const [waiting, effect] = ask(state, validateHolderCall(c.params.channelId, next.number, next.spec, m.signature, m.htlcSignature, true), {
     step: 'validate-local',
     number: next.number,
     spec: next.spec,
@@ -208,6 +210,11 @@ export function resumeValidateLocal(state: ChannelState, purpose: Extract<Purpos
   if (!isOperating(state)) return [state, NO_EFFECTS];
   // BOLT 2: a signature that is not valid for our commitment fails the channel.
   if (!answer.ok) protocolError(`commitment_signed for our commitment ${purpose.number} refused by the signer: ${answer.message}`);
+  const revoked = answer.response as { per_commitment_secret?: Uint8Array };
+  if (revoked.per_commitment_secret !== undefined && revoked.per_commitment_secret.length > 0) {
+    return revokedLocal(state, purpose.number, purpose.spec, readRevocation(answer.response, 'ValidateHolderCommitment'));
+  }
+  // A signer that validates only: revoke with a second request.
   const [waiting, effect] = ask(state, revokeHolderCall(state.commitments.params.channelId, purpose.number - 1), { step: 'revoke-local', number: purpose.number, spec: purpose.spec });
   return [waiting, [effect]];
 }
@@ -215,8 +222,12 @@ export function resumeValidateLocal(state: ChannelState, purpose: Extract<Purpos
 export function resumeRevokeLocal(state: ChannelState, purpose: Extract<Purpose, { step: 'revoke-local' }>, answer: SignerAnswer): Step {
   if (!isOperating(state)) return [state, NO_EFFECTS];
   if (!answer.ok) return failChannel(state, `the signer refused to revoke our commitment ${purpose.number - 1}: ${answer.message}`);
-  const { secret, nextPoint } = readRevocation(answer.response);
-  const c = applyOwnRevocation(state.commitments, purpose.number, purpose.spec, secret, nextPoint);
+  return revokedLocal(state, purpose.number, purpose.spec, readRevocation(answer.response));
+}
+
+/** Our commitment `number` holds and `number - 1` is revoked: send revoke_and_ack, then sign what is due. */
+function revokedLocal(state: Operating, number: number, spec: CommitmentSpec, { secret, nextPoint }: { secret: Uint8Array; nextPoint: Uint8Array }): Step {
+  const c = applyOwnRevocation(state.commitments, number, spec, secret, nextPoint);
   const next = withCommitments(state, c);
   const revoke: RevokeAndAck = { type: 'revoke_and_ack', channelId: c.params.channelId, perCommitmentSecret: secret, nextPerCommitmentPoint: nextPoint, tlvs: {} };
   // Persist the new commitment before the revocation leaves (a restart must not forget it was sent).

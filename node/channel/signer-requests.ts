@@ -68,6 +68,7 @@ export interface ValidateHolderCommitmentRequest {
   readonly commitment: CommitmentInfoMsg;
   readonly counterparty_signature: Uint8Array;
   readonly htlc_signatures: readonly Uint8Array[];
+  readonly revoke_previous?: boolean;
 }
 export interface RevokeHolderCommitmentRequest {
   readonly channel: ChannelRefMsg;
@@ -202,10 +203,11 @@ export function signCounterpartyCall(channelId: Uint8Array, number: number, spec
   return { method: 'SignCounterpartyCommitment', request: { channel: ref(channelId), commitment: commitmentInfoMsg(number, spec), per_commitment_point: point } };
 }
 
-export function validateHolderCall(channelId: Uint8Array, number: number, spec: CommitmentSpec, signature: Uint8Array, htlcSignatures: readonly Uint8Array[]): SignerCall {
+/** With `revokePrevious`, the signer also revokes commitment number - 1 and answers as RevokeHolderCommitment would. */
+export function validateHolderCall(channelId: Uint8Array, number: number, spec: CommitmentSpec, signature: Uint8Array, htlcSignatures: readonly Uint8Array[], revokePrevious = false): SignerCall {
   return {
     method: 'ValidateHolderCommitment',
-    request: { channel: ref(channelId), commitment: commitmentInfoMsg(number, spec), counterparty_signature: signature, htlc_signatures: htlcSignatures },
+    request: { channel: ref(channelId), commitment: commitmentInfoMsg(number, spec), counterparty_signature: signature, htlc_signatures: htlcSignatures, revoke_previous: revokePrevious },
   };
 }
 
@@ -305,11 +307,11 @@ export function readCommitSignatures(response: unknown): CommitSignatures {
   };
 }
 
-export function readRevocation(response: unknown): { secret: Uint8Array; nextPoint: Uint8Array } {
-  const r = fields(response, 'RevokeHolderCommitment');
+export function readRevocation(response: unknown, method = 'RevokeHolderCommitment'): { secret: Uint8Array; nextPoint: Uint8Array } {
+  const r = fields(response, method);
   return {
-    secret: bytesField(r, 'per_commitment_secret', 32, 'RevokeHolderCommitment'),
-    nextPoint: bytesField(r, 'next_per_commitment_point', 33, 'RevokeHolderCommitment'),
+    secret: bytesField(r, 'per_commitment_secret', 32, method),
+    nextPoint: bytesField(r, 'next_per_commitment_point', 33, method),
   };
 }
 

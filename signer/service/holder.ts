@@ -98,25 +98,63 @@ export const validateHolderCommitment: Handler = async (ctx, request, audit) => 
     }
   });
 
-  if (policyRequest.sameNumberSeen === 'identical') {
-    return { response: {}, reason: `holder commitment ${n} validated again (retry, identical)`, warnings };
+  // revoke_previous: the revoke_and_ack for commitment n - 1 in the same request (as the node sends it
+  // right after; BOLT 2 §Completing the Transition to the Updated State), one round trip instead of two.
+  const revokePrevious = req['revoke_previous'] === true;
+  if (revokePrevious && n === 0) throw invalidArgument('revoke_previous', 'holder commitment 0 has no previous commitment to revoke');
+  const identical = policyRequest.sameNumberSeen === 'identical';
+  let revocation: Awaited<ReturnType<typeof revokeAfterValidation>> | null = null;
+  if (revokePrevious) revocation = await revokeAfterValidation(ctx, ch, n - 1, identical ? record.nextHolderNumber : n + 1);
+  const response = revocation === null ? {} : revocation.response;
+  const revokedText = revocation === null ? '' : revocation.repeated ? `; revocation of ${n - 1} repeated` : `; holder commitment ${n - 1} revoked`;
+  if (identical && (revocation === null || revocation.repeated)) {
+    return { response, reason: `holder commitment ${n} validated again (retry, identical)${revokedText}`, warnings };
   }
   const stored: HolderCommitmentRecord = { info, counterpartySignature: signature, htlcSignatures, txid: commitment.txid, contentHash: hash };
-  const progress = progressOf(record, { nextHolderNumber: n + 1 });
+  const progress = progressOf(record, {
+    nextHolderNumber: Math.max(record.nextHolderNumber, n + 1),
+    ...(revocation !== null && !revocation.repeated ? { revokedHolderThrough: n - 1 } : {}),
+  });
   return {
-    response: {},
-    reason: `holder commitment ${n} validated with ${htlcTxs.length} HTLC signatures`,
-    warnings,
+    response,
+    reason: `holder commitment ${n} validated with ${htlcTxs.length} HTLC signatures${revokedText}`,
+    warnings: [...warnings, ...(revocation?.warnings ?? [])],
     persist: () => {
-      ctx.store.putHolderCommitment(record.rowId, stored);
+      if (!identical) ctx.store.putHolderCommitment(record.rowId, stored);
       ctx.store.updateProgress(record.rowId, progress);
+      if (revocation !== null && !revocation.repeated) ctx.store.pruneHolderCommitments(record.rowId, n - 1);
     },
     commit: () => {
       ch.record = { ...ch.record, ...progress };
-      ch.holderCommitments.set(n, stored);
+      if (!identical) ch.holderCommitments.set(n, stored);
+      if (revocation !== null && !revocation.repeated) ch.dropRevoked();
     },
   };
 };
+
+/**
+ * The revocation of holder commitment `n` once `nextHolderNumber` will be validated through: the
+ * secret and the point of n + 2, after the same policy as RevokeHolderCommitment; `repeated` when `n`
+ * is the last one revoked (a retransmission: nothing changes).
+ */
+async function revokeAfterValidation(ctx: ServiceContext, ch: LiveChannel, n: number, nextHolderNumber: number) {
+  const { record } = ch;
+  const setup = ch.requireSetup('RevokeHolderCommitment');
+  const repeated = record.revokedHolderThrough !== null && n === record.revokedHolderThrough;
+  const warnings = repeated
+    ? []
+    : enforce(ctx, {
+        kind: 'revoke-holder-commitment',
+        channelId: hex(setup.channelId),
+        commitmentNumber: n,
+        nextHolderCommitmentNumber: nextHolderNumber,
+        highestRevokedHolderCommitment: record.revokedHolderThrough,
+        channelClosing: ch.closing,
+      });
+  const secret = await holderSecret(ctx, ch, n);
+  const next = await holderPoint(ctx, ch, n + 2);
+  return { response: { per_commitment_secret: out(secret), next_per_commitment_point: out(next) }, repeated, warnings };
+}
 
 export const revokeHolderCommitment: Handler = async (ctx, request, audit) => {
   const req = requestObject(request);

@@ -20,6 +20,10 @@ export class StubSigner {
     return POINTS[(this.#base + this.#n++) % POINTS.length]!;
   }
 
+  #revocation(): object {
+    return { per_commitment_secret: sha256(Uint8Array.of(this.#n++ & 0xff)), next_per_commitment_point: this.#point() };
+  }
+
   answer(e: SignerEffect): ChannelEvent {
     const call = e.call;
     let response: object;
@@ -42,8 +46,11 @@ export class StubSigner {
       case 'SignCounterpartyCommitment':
         response = { signature: SIGNATURE, htlc_signatures: call.request.commitment.htlcs.map(() => SIGNATURE) };
         break;
+      case 'ValidateHolderCommitment':
+        response = 'revoke_previous' in call.request && call.request.revoke_previous === true ? this.#revocation() : {};
+        break;
       case 'RevokeHolderCommitment':
-        response = { per_commitment_secret: sha256(Uint8Array.of(this.#n++ & 0xff)), next_per_commitment_point: this.#point() };
+        response = this.#revocation();
         break;
       case 'SignMutualClose':
         response = { signature: SIGNATURE };
