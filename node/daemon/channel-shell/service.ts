@@ -292,7 +292,8 @@ export class ChannelShell implements ChannelService {
         } catch (err) {
           log.warn({ what: e.what, txid, err: errorText(err) }, 'broadcast refused');
         }
-        if (e.what === 'mutual-close') {
+        {
+          // Both closes answer closechannel with the transaction that spends the funding output.
           ch.closingTxid = txid;
           const id = hex(channelIdOf(ch.state));
           this.#closes.get(id)?.resolve(txid);
@@ -374,6 +375,15 @@ export class ChannelShell implements ChannelService {
         const hash = hex(n.paymentHash);
         const reason = f.kind === 'local' ? f.message : f.kind === 'remote' ? this.#remoteFailure(hash, f.reason) : `the payee found the onion malformed (failure code 0x${f.failureCode.toString(16)})`;
         this.#finishPayment(hash, 'failed', null, reason);
+        return;
+      }
+      case 'signer-refused': {
+        log.warn({ channel: hex(n.channelId), method: n.method, reason: n.message }, 'the signer refused a channel request');
+        const id = hex(n.channelId);
+        if (n.method === 'SignHolderCommitmentForBroadcast' || n.method === 'SignMutualClose') {
+          this.#closes.get(id)?.reject(new ApiError('FAILED_PRECONDITION', `closechannel: the signer refused ${n.method}: ${n.message}`));
+          this.#closes.delete(id);
+        }
         return;
       }
       case 'state-changed':
@@ -721,15 +731,17 @@ export class ChannelShell implements ChannelService {
 
   async closeChannel(params: CloseParams): Promise<CloseResult> {
     const ch = this.#byId(params.channelId);
+    const closing = new Promise<string>((resolve, reject) => this.#closes.set(params.channelId, { resolve, reject }));
     if (params.force) {
+      // The answer waits for our commitment, signed by the signer and broadcast.
       const r = await this.#command(ch, { kind: 'force-close', commandId: this.#nextId('force-close') });
-      if (!r.ok) throw new ApiError('FAILED_PRECONDITION', `closechannel: ${r.error}`);
-      const s = ch.state;
-      const txid = s.kind === 'closing' && s.published !== null ? hex(s.published.txid) : '';
-      return { channelId: params.channelId, closingTxid: txid };
+      if (!r.ok) {
+        this.#closes.delete(params.channelId);
+        throw new ApiError('FAILED_PRECONDITION', `closechannel: ${r.error}`);
+      }
+      return { channelId: params.channelId, closingTxid: await closing };
     }
     const { scriptPubKey } = await this.#ctx.wallet.newAddress();
-    const closing = new Promise<string>((resolve, reject) => this.#closes.set(params.channelId, { resolve, reject }));
     const r = await this.#command(ch, {
       kind: 'close',
       commandId: this.#nextId('close'),
