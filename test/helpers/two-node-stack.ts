@@ -128,7 +128,8 @@ export function paymentLedger(stack: TwoNodeStack, openerMsat: bigint): PaymentL
     balances,
     async pay(payer, amountMsat) {
       const payee: Who = payer === 'alice' ? 'bob' : 'alice';
-      const inv = await stack.apis[payee].call('CreateInvoice', { amount_msat: amountMsat.toString(), description: `pay ${amountMsat}` });
+      // Both calls are tried again while a signer restarts (the API answers UNAVAILABLE meanwhile).
+      const inv = await eventually(`${payee} invoices ${amountMsat} msat`, async () => stack.apis[payee].call('CreateInvoice', { amount_msat: amountMsat.toString(), description: `pay ${amountMsat}` }), 60_000);
       const r = await eventually(`${payer} pays ${amountMsat} msat`, async () => stack.apis[payer].call('Pay', { invoice: inv['invoice'], timeout_seconds: 60 }), 60_000);
       assert.equal(r['payment']['status'], 'succeeded', `payment of ${amountMsat} msat: ${r['payment']['failure_reason']}`);
       balances[payer] -= amountMsat;
