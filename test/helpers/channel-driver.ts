@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { concat, equal, hex } from '../../bolt/bytes.js';
-import { buildInvoice, encodeInvoice, unsignedWords } from '../../bolt/bolt11/index.js';
+import { signedInvoice } from '../../node/daemon/channel-shell/invoice.js';
 import { parseTransaction, transactionId, type ChannelType, type Transaction } from '../../bolt/bolt3/index.js';
 import { sha256 } from '../../bolt/crypto/hash.js';
 import { decodeMessage, encodeMessage, type Message, type MessageToEncode } from '../../bolt/messages/index.js';
@@ -371,7 +371,8 @@ export class ChannelDriver {
     const payee = other(payer);
     const preimage = sha256(concat(Uint8Array.of(payer === 'alice' ? 0xa1 : 0xb0), new TextEncoder().encode(String(tag)), this.alice.signer.nodeId));
     const paymentHash = sha256(preimage);
-    const unsigned = buildInvoice({
+    const signer = this.side(payee).signer;
+    const invoice = await signedInvoice(async <T extends object>(method: string, request: object) => (await signer.call(method as never, request)) as T, {
       network: 'regtest',
       amountMsat,
       timestamp: Math.floor(Date.now() / 1000),
@@ -381,9 +382,6 @@ export class ChannelDriver {
       expiry: 3600,
       minFinalCltvExpiryDelta: 18,
     });
-    const { hrp, dataWords } = unsignedWords(unsigned);
-    const signed = (await this.side(payee).signer.call('SignInvoice', { hrp, data_words: Buffer.from(dataWords) })) as { signature: Uint8Array; recovery_id: number };
-    const invoice = encodeInvoice(unsigned, () => ({ signature: signed.signature, recovery: signed.recovery_id }));
     const approval = (await this.side(payer).signer.call('ApprovePayment', { invoice, amount_msat: amountMsat.toString(), max_fee_msat: '0' })) as { approved: boolean };
     assert.equal(approval.approved, true);
     const commandId = this.nextCommandId('add');

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, hex } from '../../bolt/bytes.js';
-import { buildInvoice, encodeInvoice, unsignedWords } from '../../bolt/bolt11/index.js';
+import { signedInvoice } from '../../node/daemon/channel-shell/invoice.js';
 import {
   buildCommitment,
   commitmentObscuringFactor,
@@ -281,7 +281,7 @@ export class ChannelPair<S extends PairSigner = SignerService> {
 
   /** `payee` signs an invoice (SignInvoice) and returns it encoded. */
   async invoice(payee: Side, amountMsat: bigint, preimage: Uint8Array, expiry = 3600): Promise<string> {
-    const unsigned = buildInvoice({
+    return signedInvoice(async <T extends object>(method: string, request: object) => (await this.call(payee, method as RpcName, request)) as T, {
       network: 'regtest',
       amountMsat,
       timestamp: Math.floor(this.now() / 1000),
@@ -291,9 +291,6 @@ export class ChannelPair<S extends PairSigner = SignerService> {
       expiry,
       minFinalCltvExpiryDelta: 18,
     });
-    const { hrp, dataWords } = unsignedWords(unsigned);
-    const r = await this.call(payee, 'SignInvoice', { hrp, data_words: Buffer.from(dataWords) });
-    return encodeInvoice(unsigned, () => ({ signature: r['signature'], recovery: r['recovery_id'] }));
   }
 
   /** `payer` pays the other side: invoice, ApprovePayment, then the HTLC in the model (not yet committed). */

@@ -1,5 +1,5 @@
 // A BOLT 11 invoice signed by the signer (SignInvoice: it signs the invoice it is shown, never a bare
-// hash). The same steps as the test helpers' invoices; shared here for the node.
+// hash). The node and the test helpers that play a node's part make every invoice this way.
 import { buildInvoice, encodeInvoice, unsignedWords, type InvoiceParams } from '../../../bolt/bolt11/index.js';
 
 export type SignerCall = <T extends object>(method: string, request: object) => Promise<T>;
