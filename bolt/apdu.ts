@@ -1,7 +1,7 @@
 // The device protocol's bytes (proto/device-protocol.md): length-prefixed APDU frames and the data
 // layout of every instruction, declared once and used by both ends (the signer's client and the
 // HSM emulator). Pure: no I/O, no keys; limits are checked where bytes are read.
-import { struct } from './codec/compound.js';
+import { array, arrayRest, struct } from './codec/compound.js';
 import { DecodeError, EncodeError } from './codec/errors.js';
 import type { Reader, Writer } from './codec/io.js';
 import { bytes, decodeWith, encodeWith, point, u32, u8, type Codec } from './codec/primitives.js';
@@ -364,6 +364,58 @@ export const recoverableSignature: Codec<{ signature: Uint8Array; recovery: numb
   },
 };
 
+/** One signature of a SIGN_BATCH: the same fields as a SIGN request. */
+export interface SignItem {
+  readonly path: DerivationPath;
+  readonly digest: Uint8Array;
+  readonly tweak: SignTweak;
+}
+
+/** Most signatures in one SIGN_BATCH: 64 × 64 bytes fill the 4096-byte response exactly. */
+export const MAX_SIGN_BATCH = MAX_DATA_BYTES / 64;
+
+/** SIGN_BATCH's `u8 count`: 1..MAX_SIGN_BATCH. */
+const batchCount: Codec<number> = {
+  type: 'u8',
+  fixedSize: 1,
+  read(r) {
+    const n = r.u8();
+    if (n < 1 || n > MAX_SIGN_BATCH) throw new DecodeError('invalid-value', `batch of ${n} signatures, 1..${MAX_SIGN_BATCH} allowed`);
+    return n;
+  },
+  write(w, n) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_SIGN_BATCH) throw new EncodeError(`batch of ${n} signatures, 1..${MAX_SIGN_BATCH} allowed`);
+    w.u8(n);
+  },
+};
+
+/** Bytes one item takes in a SIGN_BATCH request: path (1 + 4 per element), digest 32, tweak 1 or 33. */
+export function signItemBytes(item: SignItem): number {
+  return 1 + 4 * item.path.length + 32 + (item.tweak.kind === 'none' ? 1 : 33);
+}
+
+/**
+ * Cuts a list of signatures into SIGN_BATCH requests, in order: each at most MAX_SIGN_BATCH items and
+ * MAX_DATA_BYTES of data (the count byte included). An empty list gives no batch.
+ */
+export function signBatches(items: readonly SignItem[]): SignItem[][] {
+  const batches: SignItem[][] = [];
+  let current: SignItem[] = [];
+  let size = 1;
+  for (const item of items) {
+    const n = signItemBytes(item);
+    if (current.length > 0 && (current.length === MAX_SIGN_BATCH || size + n > MAX_DATA_BYTES)) {
+      batches.push(current);
+      current = [];
+      size = 1;
+    }
+    current.push(item);
+    size += n;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 // ---- the instruction table (device-protocol.md §Instructions) ----
 
 /** GET_XPUB P1: which BIP32 version bytes the extended key carries. */
@@ -383,6 +435,8 @@ function instruction<Req, Res>(ins: number, request: Codec<Req>, response: Codec
 }
 
 const digest = bytes(32, 'digest');
+const signature = bytes(64, 'signature');
+const signItem = struct({ path: derivationPath, digest, tweak: signTweak }, 'sign_item');
 
 /** Every instruction: its INS byte, request data and response data. P1 = P2 = 0 unless listed. */
 export const INSTRUCTIONS = {
@@ -390,8 +444,10 @@ export const INSTRUCTIONS = {
   GET_FINGERPRINT: instruction(0x02, empty, struct({ fingerprint: u32 })),
   GET_PUBLIC_KEY: instruction(0x10, struct({ path: derivationPath }), struct({ publicKey: point })),
   GET_XPUB: instruction(0x11, struct({ path: derivationPath }), struct({ xpub: asciiRest }), Object.values(XPUB_NETWORK)),
-  SIGN: instruction(0x20, struct({ path: derivationPath, digest, tweak: signTweak }), struct({ signature: bytes(64, 'signature') })),
+  SIGN: instruction(0x20, struct({ path: derivationPath, digest, tweak: signTweak }), struct({ signature })),
   SIGN_RECOVERABLE: instruction(0x21, struct({ path: derivationPath, digest, tweak: signTweak }), recoverableSignature),
+  // `u8 count` then count × (path ‖ digest ‖ tweak); the answer is count × 64-byte signature, in order.
+  SIGN_BATCH: instruction(0x22, struct({ items: array(batchCount, signItem) }), struct({ signatures: arrayRest(signature) })),
   ECDH: instruction(0x30, struct({ path: derivationPath, point }), struct({ sharedSecret: bytes(32, 'shared_secret') })),
   PER_COMMITMENT_POINT: instruction(0x40, struct({ path: derivationPath, index: commitmentIndex }), struct({ point })),
   PER_COMMITMENT_SECRET: instruction(

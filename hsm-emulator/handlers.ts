@@ -13,11 +13,13 @@ import {
   SW,
   XPUB_NETWORK,
   type Command,
+  type DerivationPath,
   type InstructionName,
+  type SignTweak,
   type XpubNetwork,
 } from '../bolt/apdu.js';
 import { KeyDerivationFailed, type Keyring } from './keyring.js';
-import { ecdh, OperationRejected, perCommitmentPointAt, perCommitmentSecretAt, signDigest, signDigestRecoverable } from './operations.js';
+import { ecdh, OperationRejected, perCommitmentPointAt, perCommitmentSecretAt, signDigest, signDigestRecoverable, signDigests } from './operations.js';
 import type { Screen } from './screen.js';
 
 export const DEVICE_NAME = 'vigil-hsm-emulator';
@@ -60,6 +62,12 @@ async function dispatch(ctx: DeviceContext, name: InstructionName, cmd: Command,
       const signature = signDigest(ctx.keyring, path, digest, tweak);
       return { data: encodeResponseData(name, { signature }), detail: { path: formatPath(path), tweak: tweak.kind } };
     }
+    case 'SIGN_BATCH': {
+      // Every item is read and checked before any is signed; one bad item refuses the batch.
+      const { items } = decodeRequest(name, cmd);
+      const signatures = signDigests(ctx.keyring, items);
+      return { data: encodeResponseData(name, { signatures }), detail: batchDetail(items) };
+    }
     case 'SIGN_RECOVERABLE': {
       const { path, digest, tweak } = decodeRequest(name, cmd);
       const sig = signDigestRecoverable(ctx.keyring, path, digest, tweak);
@@ -90,6 +98,12 @@ async function dispatch(ctx: DeviceContext, name: InstructionName, cmd: Command,
       return { data: encodeResponseData(name, {}), detail: { decision } };
     }
   }
+}
+
+/** The log line of a SIGN_BATCH: how many, and which paths and tweak kinds (public facts, each once). */
+function batchDetail(items: readonly { path: DerivationPath; tweak: SignTweak }[]): Record<string, string> {
+  const distinct = (values: string[]): string => [...new Set(values)].join(' ');
+  return { items: String(items.length), path: distinct(items.map((i) => formatPath(i.path))), tweak: distinct(items.map((i) => i.tweak.kind)) };
 }
 
 /** Handles one command frame body. `signal` aborts when the connection that sent it closes. */

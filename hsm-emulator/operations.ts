@@ -6,7 +6,7 @@ import { deriveRevocationPrivkey } from '../bolt/bolt3/keys.js';
 import { perCommitmentPoint, perCommitmentSecret } from '../bolt/bolt3/per-commitment.js';
 import { hmacSha256 } from '../bolt/crypto/hash.js';
 import { secp, type RecoverableSignature } from '../bolt/crypto/secp256k1.js';
-import type { Keyring } from './keyring.js';
+import { KeyDerivationFailed, type Keyring } from './keyring.js';
 
 /** Request data the device cannot use (a tweak that gives an invalid key, a point off the curve...). */
 export class OperationRejected extends Error {
@@ -51,6 +51,23 @@ function withSigningKey<T>(keyring: Keyring, path: DerivationPath, tweak: SignTw
 /** Compact 64-byte r || s, low-S, RFC 6979 nonce, over the 32-byte digest as given. */
 export function signDigest(keyring: Keyring, path: DerivationPath, digest: Uint8Array, tweak: SignTweak): Uint8Array {
   return withSigningKey(keyring, path, tweak, (key) => secp.sign(digest, key));
+}
+
+/**
+ * SIGN_BATCH: each item exactly as signDigest would sign it alone, in order. All or nothing: an item
+ * the device cannot sign (a tweak giving an invalid key, an invalid BIP32 child) refuses the whole
+ * batch, naming the item, and no signature leaves.
+ */
+export function signDigests(keyring: Keyring, items: readonly { path: DerivationPath; digest: Uint8Array; tweak: SignTweak }[]): Uint8Array[] {
+  return items.map((item, i) => {
+    try {
+      return signDigest(keyring, item.path, item.digest, item.tweak);
+    } catch (e) {
+      if (e instanceof OperationRejected) throw new OperationRejected(`item ${i}: ${e.message}`);
+      if (e instanceof KeyDerivationFailed) throw new KeyDerivationFailed(`item ${i}: ${e.message}`);
+      throw e;
+    }
+  });
 }
 
 /** As signDigest, plus the recovery id (BOLT 11 invoices, node message signatures). */

@@ -14,12 +14,14 @@ import {
   AuditLogWriteError,
   AuditRedactionError,
   GENESIS_HASH,
+  GroupCommit,
   SIGNER_OPERATIONS,
   verifyAuditBytes,
   verifyAuditFile,
   type AuditDecisionEntry,
   type AuditVerifyResult,
 } from '../signer/audit/index.js';
+import { HeldFsync, settle, tracked } from './helpers/held-fsync.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-audit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -315,6 +317,136 @@ test('a torn tail is cut away on reopen and the cut is recorded in the chain', (
   assert.equal(record['level'], 40);
   assert.equal((JSON.parse(now[6]!) as { seq: number }).seq, 7);
   assert.deepEqual(verifyAuditFile(path), { ok: true, lines: 7, head: after.hash });
+});
+
+// ---- group commit: stage() writes, sync() makes durable, one fsync for many ----
+
+test('group commit: a lone sync fsyncs at once; syncs arriving meanwhile share the next fsync, and none resolves before it', async () => {
+  const path = freshPath();
+  const disk = new HeldFsync();
+  const log = AuditLog.open(path, { fsync: disk.fsync });
+  disk.held = true;
+  log.stage(entry(0));
+  const first = tracked(log.sync());
+  assert.equal(disk.calls, 1, 'the flush started inside sync(): no timer, no waiting for company');
+  const later = [1, 2, 3, 4].map((i) => {
+    log.stage(entry(i));
+    return tracked(log.sync());
+  });
+  assert.equal(linesOf(path).length, 5, 'staged lines are in the file at once, in order');
+  assert.equal(disk.calls, 1, 'lines staged while an fsync runs wait for the next one');
+  await settle();
+  assert.ok(!first.settled() && later.every((t) => !t.settled()), 'nothing resolves before its fsync');
+  assert.equal(log.durableSeq, 0);
+
+  disk.release();
+  await first.promise;
+  assert.equal(log.durableSeq, 1);
+  assert.equal(disk.calls, 2, 'the next fsync starts the moment the first ends');
+  await settle();
+  assert.ok(later.every((t) => !t.settled()), 'lines 2-5 wait for the fsync that covers them');
+
+  disk.release();
+  await Promise.all(later.map((t) => t.promise));
+  assert.equal(log.durableSeq, 5);
+  assert.equal(disk.calls, 2, 'five lines, two fsyncs');
+  assert.equal(log.syncFlushes, 2);
+  await log.sync();
+  assert.equal(disk.calls, 2, 'a sync with nothing new staged does not fsync');
+  log.close();
+  assert.deepEqual(verifyAuditFile(path), { ok: true, lines: 5, head: log.head });
+});
+
+test('group commit: a failed fsync rejects every waiter, the log takes no more lines, and a reopen continues the chain', async () => {
+  const path = freshPath();
+  const disk = new HeldFsync();
+  const log = AuditLog.open(path, { fsync: disk.fsync });
+  disk.held = true;
+  log.stage(entry(0));
+  log.stage(entry(1));
+  const first = log.sync();
+  log.stage(entry(2));
+  const second = log.sync();
+  disk.fail(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+  for (const waiter of [first, second]) {
+    await assert.rejects(waiter, (e: unknown) => {
+      assert.ok(e instanceof AuditLogWriteError);
+      assert.match(e.message, /fsync failed, lines 1\.\.2 may not be on disk \(EIO: i\/o error, fsync\); the log takes no more lines until it is reopened/);
+      return true;
+    });
+  }
+  assert.equal(disk.calls, 1, 'no fsync is retried after a failure (its pages may be gone)');
+  assert.throws(() => log.stage(entry(3)), /fsync failed/);
+  assert.throws(() => log.append(entry(3)), /fsync failed/);
+  assert.equal(log.durableSeq, 0);
+  log.close();
+  // The kernel still had the three lines: reopening finds them whole and continues after them.
+  const reopened = AuditLog.open(path);
+  assert.equal(reopened.lastSeq, 3);
+  const next = reopened.append(entry(3));
+  reopened.close();
+  assert.deepEqual(verifyAuditFile(path), { ok: true, lines: 4, head: next.hash });
+});
+
+test('group commit: staged lines a machine crash tore or lost are cut on reopen, and the chain goes on from the last whole one', () => {
+  const path = freshPath();
+  const log = AuditLog.open(path, { fsync: () => Promise.reject(new Error('never called')) });
+  for (let i = 0; i < 4; i++) log.stage(entry(i));
+  log.close();
+  // Power lost before the fsync: the disk kept line 1 and part of line 2, and nothing of lines 3-4.
+  const lines = linesOf(path);
+  const kept = lines[0]!.length + 1 + 40;
+  truncateSync(path, kept);
+  const head1 = (JSON.parse(lines[0]!) as { hash: string }).hash;
+  const reopened = AuditLog.open(path);
+  assert.equal(reopened.recoveredTornTail, 40);
+  assert.equal(reopened.lastSeq, 2, 'line 1, then the torn-tail record');
+  const next = reopened.append(entry(1));
+  reopened.close();
+  const now = linesOf(path);
+  assert.equal((JSON.parse(now[1]!) as { prev_hash: string }).prev_hash, head1);
+  assert.deepEqual(verifyAuditFile(path), { ok: true, lines: 3, head: next.hash });
+});
+
+test('group commit: close() while an fsync runs keeps the file open until it ends', async () => {
+  const path = freshPath();
+  const disk = new HeldFsync();
+  const log = AuditLog.open(path, { fsync: disk.fsync });
+  disk.held = true;
+  log.stage(entry(0));
+  const pending = log.sync();
+  log.close();
+  assert.throws(() => log.stage(entry(1)), /is closed/);
+  disk.release(); // fsyncs the descriptor: it must still be open
+  await pending;
+  assert.equal(log.durableSeq, 1);
+  assert.equal(verifyAuditFile(path).ok, true);
+  const again = AuditLog.open(path); // the lock was released at close()
+  again.close();
+});
+
+test('GroupCommit: one flush per burst of callers, each caller after a flush that began after it asked', async () => {
+  const ends: (() => void)[] = [];
+  const group = new GroupCommit(() => new Promise<void>((resolve) => ends.push(resolve)));
+  const a = tracked(group.sync());
+  assert.equal(group.flushes, 1, 'started at once');
+  const burst = [group.sync(), group.sync(), group.sync()].map(tracked);
+  assert.equal(group.flushes, 1, 'callers during a flush do not start one');
+  ends.shift()!();
+  await a.promise;
+  assert.equal(group.flushes, 2, 'the burst shares the next flush');
+  await settle();
+  assert.ok(burst.every((t) => !t.settled()));
+  ends.shift()!();
+  await Promise.all(burst.map((t) => t.promise));
+  assert.equal(group.flushes, 2);
+  // A flush that fails rejects its waiters; the group keeps working for the next ones.
+  const failing = new GroupCommit(async () => {
+    throw new Error('disk gone');
+  });
+  await assert.rejects(failing.sync(), /disk gone/);
+  await assert.rejects(failing.sync(), /disk gone/);
+  assert.equal(failing.flushes, 2);
 });
 
 test('a file that is nothing but a torn first line restarts from the genesis value', () => {

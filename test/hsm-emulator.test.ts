@@ -25,8 +25,11 @@ import {
   FrameSplitter,
   INSTRUCTIONS,
   MAX_COMMAND_BYTES,
+  signBatches,
+  signItemBytes,
   SW,
   type InstructionName,
+  type SignItem,
 } from '../bolt/apdu.js';
 import { deriveRevocationPubkey, derivePubkey } from '../bolt/bolt3/keys.js';
 import { FIRST_COMMITMENT_INDEX, perCommitmentPoint, perCommitmentSecret, ShachainStore } from '../bolt/bolt3/per-commitment.js';
@@ -199,6 +202,15 @@ describe('bolt/apdu.ts codec', () => {
       GET_XPUB: { request: { path: [] }, p1: 1 },
       SIGN: { request: { path: FUNDING, digest, tweak: { kind: 'add', tweak: digest } } },
       SIGN_RECOVERABLE: { request: { path: [0], digest, tweak: { kind: 'revocation', perCommitmentSecret: digest } } },
+      SIGN_BATCH: {
+        request: {
+          items: [
+            { path: FUNDING, digest, tweak: { kind: 'none' } },
+            { path: PAYMENT_BASE, digest, tweak: { kind: 'add', tweak: digest } },
+            { path: [], digest, tweak: { kind: 'revocation', perCommitmentSecret: digest } },
+          ],
+        },
+      },
       ECDH: { request: { path: NODE_KEY, point: secp.publicKey(digest) } },
       PER_COMMITMENT_POINT: { request: { path: SHACHAIN, index: FIRST_COMMITMENT_INDEX } },
       PER_COMMITMENT_SECRET: { request: { path: SHACHAIN, index: 0n } },
@@ -229,6 +241,30 @@ describe('bolt/apdu.ts codec', () => {
     assert.deepEqual(r.frames, [Uint8Array.of(1)]);
     assert.equal(r.oversized, 11);
     assert.deepEqual(splitter.push(frame(Uint8Array.of(2))).frames, [], 'nothing after an oversized prefix');
+  });
+
+  test('signBatches cuts a long list into SIGN_BATCH requests within the 64-signature and 4096-byte limits, in order', () => {
+    const digest = new Uint8Array(32).fill(3);
+    const plain = (i: number): SignItem => ({ path: [hardened(1017), 1, i], digest, tweak: { kind: 'none' } });
+    const tweaked = (i: number): SignItem => ({ path: [...PAYMENT_BASE, 0, 0, 0, 0, 0, i], digest, tweak: { kind: 'add', tweak: digest } });
+    assert.deepEqual(signBatches([]), []);
+    const cases: { name: string; items: SignItem[]; sizes: number[] }[] = [
+      { name: 'one', items: [plain(0)], sizes: [1] },
+      // 46 bytes each: the count limit binds first.
+      { name: '130 small items', items: Array.from({ length: 130 }, (_, i) => plain(i)), sizes: [64, 64, 2] },
+      // 1 + 4*10 + 32 + 33 = 106 bytes each: 38 fit in 4095 bytes after the count byte.
+      { name: '100 deep tweaked items', items: Array.from({ length: 100 }, (_, i) => tweaked(i)), sizes: [38, 38, 24] },
+    ];
+    for (const c of cases) {
+      const batches = signBatches(c.items);
+      assert.deepEqual(batches.map((b) => b.length), c.sizes, c.name);
+      assert.deepEqual(batches.flat(), c.items, `${c.name}: every item once, in order`);
+      for (const b of batches) assert.ok(encodeRequest('SIGN_BATCH', { items: b }).length <= MAX_COMMAND_BYTES, `${c.name}: each request fits a frame`);
+    }
+    assert.equal(signItemBytes(tweaked(0)), 106);
+    assert.throws(() => encodeRequest('SIGN_BATCH', { items: [] }), /batch of 0 signatures, 1\.\.64 allowed/);
+    assert.throws(() => encodeRequest('SIGN_BATCH', { items: Array.from({ length: 65 }, (_, i) => plain(i)) }), /batch of 65 signatures/);
+    console.log(`device-protocol SIGN_BATCH splits: ${cases.length} cases`);
   });
 
   test('the encoder refuses what the protocol cannot carry', () => {
@@ -488,6 +524,43 @@ describe('device operations over TCP', () => {
     assert.ok(!equal(secp.publicKey(revealed), expectedPublicKey(SHACHAIN)));
   });
 
+  test('signBatch returns exactly the signatures SIGN gives one at a time, over several SIGN_BATCH frames', async () => {
+    const theirSecret = perCommitmentSecret(sha256(Uint8Array.of(0x5e)), FIRST_COMMITMENT_INDEX);
+    const requests = Array.from({ length: 90 }, (_, i) => {
+      const digest = digestOf(`batch item ${i}`);
+      switch (i % 4) {
+        case 0:
+          return { path: FUNDING, digest }; // a commitment signature
+        case 1:
+          return { path: PAYMENT_BASE, digest, tweak: { kind: 'add' as const, tweak: sha256(Uint8Array.of(i)) } }; // an HTLC signature
+        case 2:
+          return { path: REVOCATION_BASE, digest, tweak: { kind: 'revocation' as const, perCommitmentSecret: theirSecret } }; // justice
+        default:
+          return { path: [...UNHARDENED.slice(0, 4), i], digest }; // a wallet input
+      }
+    });
+    const batched = await device.signBatch(requests);
+    assert.equal(batched.length, requests.length);
+    for (const [i, r] of requests.entries()) {
+      assert.deepEqual(batched[i], await device.sign(r.path, r.digest, r.tweak), `item ${i}`);
+    }
+    assert.deepEqual(await device.signBatch([]), [], 'an empty batch asks the device nothing');
+    console.log(`hsm-emulator SIGN_BATCH against SIGN: ${requests.length} cases`);
+  });
+
+  test('signBatch is all or nothing: one unusable tweak refuses the batch with 6a80 naming the item', async () => {
+    const n = Uint8Array.from(Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'));
+    const good = { path: FUNDING, digest: digestOf('fine') };
+    await assert.rejects(device.signBatch([good, good, { path: FUNDING, digest: digestOf('x'), tweak: { kind: 'add', tweak: n } }, good]), (e: unknown) => {
+      assert.ok(e instanceof DeviceStatusError);
+      assert.equal(e.instruction, 'SIGN_BATCH');
+      assert.equal(e.sw, SW.BAD_DATA);
+      assert.match(e.reason, /^item 2: add tweak/);
+      return true;
+    });
+    assert.equal((await device.signBatch([good]))[0]!.length, 64, 'still answering');
+  });
+
   test('values the device cannot use are refused with 6a80 and a reason, and the connection goes on', async () => {
     const offCurve = Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)); // x >= p
     const n = Uint8Array.from(Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'));
@@ -594,6 +667,39 @@ describe('malformed frames', () => {
     const ok = await raw.exchange(command(0x10, pathBytes(NODE_KEY)));
     assert.equal(ok.sw, SW.OK);
     assert.deepEqual(ok.data, expectedPublicKey(NODE_KEY));
+    raw.socket.destroy();
+  });
+
+  test('a malformed SIGN_BATCH frame is refused whole, with 6a80 or 6b00 and a reason naming the item', async () => {
+    const raw = await RawConnection.open(emu.listening.port);
+    const digest = new Uint8Array(32).fill(7);
+    const item = (path: DerivationPath, tweak: Uint8Array = Uint8Array.of(0)): Uint8Array => concat(pathBytes(path), digest, tweak);
+    const batch = (count: number, ...items: Uint8Array[]): Uint8Array => command(0x22, concat(Uint8Array.of(count), ...items));
+    const cases: { name: string; body: Uint8Array; sw: number; reason: RegExp }[] = [
+      { name: 'no count byte', body: command(0x22, new Uint8Array(0)), sw: SW.BAD_DATA, reason: /^SIGN_BATCH: items: short read/ },
+      { name: 'count 0', body: batch(0), sw: SW.BAD_DATA, reason: /batch of 0 signatures, 1\.\.64 allowed/ },
+      { name: 'count 65', body: batch(65, ...Array.from({ length: 65 }, () => item([0]))), sw: SW.BAD_DATA, reason: /batch of 65 signatures/ },
+      { name: 'count 3, two items', body: batch(3, item([0]), item([1])), sw: SW.BAD_DATA, reason: /^SIGN_BATCH: items\[2\]\.path: short read/ },
+      { name: 'count 1, two items', body: batch(1, item([0]), item([1])), sw: SW.BAD_DATA, reason: /trailing byte/ },
+      { name: 'item 1 digest cut short', body: batch(2, item([0]), concat(pathBytes([1]), digest.subarray(5))), sw: SW.BAD_DATA, reason: /^SIGN_BATCH: items\[1\]\.digest: short read/ },
+      { name: 'item 1 tweak kind 7', body: batch(2, item([0]), item([1], Uint8Array.of(7))), sw: SW.BAD_DATA, reason: /^SIGN_BATCH: items\[1\]\.tweak: unknown tweak kind 7/ },
+      { name: 'item 0 path of 11 elements', body: batch(1, item(new Array<number>(11).fill(0))), sw: SW.BAD_DATA, reason: /^SIGN_BATCH: items\[0\]\.path: path has 11 elements/ },
+      { name: 'item 2 revocation secret zero', body: batch(3, item([0]), item([1]), item([2], concat(Uint8Array.of(2), new Uint8Array(32)))), sw: SW.BAD_DATA, reason: /^item 2: revocation tweak/ },
+      { name: 'P1 1', body: command(0x22, concat(Uint8Array.of(1), item([0])), 1), sw: SW.WRONG_P1P2, reason: /^SIGN_BATCH: P1 1 P2 0 not allowed/ },
+    ];
+    for (const c of cases) {
+      const r = await raw.exchange(c.body);
+      assert.equal(r.sw.toString(16), c.sw.toString(16), c.name);
+      const reason = new TextDecoder().decode(r.data);
+      assert.match(reason, c.reason, c.name);
+      assert.ok(r.data.length <= 200 && r.data.every((b) => b >= 0x20 && b <= 0x7e), `${c.name}: the data is only an ASCII reason, no signature`);
+    }
+    console.log(`hsm-emulator malformed SIGN_BATCH frames: ${cases.length} cases`);
+    // A well-formed batch on the same connection is answered: 64 bytes per item.
+    const ok = await raw.exchange(batch(2, item(NODE_KEY), item(FUNDING)));
+    assert.equal(ok.sw, SW.OK);
+    assert.equal(ok.data.length, 128);
+    assert.ok(secp.verify(ok.data.subarray(64), digest, expectedPublicKey(FUNDING)));
     raw.socket.destroy();
   });
 

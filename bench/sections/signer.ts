@@ -1,7 +1,9 @@
 // The cost of the node/signer split: SignCounterpartyCommitment as a full round trip
-// (gRPC over mutual TLS -> rebuild with bolt/ -> policy -> HSM emulator process -> SQLite commit and
-// audit line), and the same operation on an in-process signer with an in-memory device.
-// The counterparty (Bob) is an in-process signer in both cases; only Alice's calls are timed.
+// (gRPC over mutual TLS -> rebuild with bolt/ -> policy -> HSM emulator process, one SIGN_BATCH for
+// the commitment and its HTLCs -> SQLite commit and audit line, made durable by a group flush), and
+// the same operation on an in-process signer with an in-memory device. Throughput with four channels
+// at once, over gRPC and in process (where requests arriving together share their fsyncs).
+// The counterparty (Bob) is an in-process signer in every case; only Alice's calls are timed.
 import { readFileSync } from 'node:fs';
 import { SignerClient } from '../../node/signer-client/client.js';
 import { paths } from '../../signer/config.js';
@@ -48,6 +50,25 @@ async function inProcess(): Promise<number[]> {
   return samples;
 }
 
+/**
+ * Throughput of one in-process signer (in-memory device, no gRPC) with four channels doing rounds at
+ * once: what the signer itself sustains, its disk flushes included. Alice's requests per second.
+ */
+async function inProcessConcurrent(): Promise<number> {
+  const dirs = Array.from({ length: 5 }, (_, i) => tempDirRemovable(`bench-concurrent-${i}`));
+  const alice = await openSigner(dirs[0]!.dir, MemoryDevice.fromByte(0xa2));
+  const pairs: ChannelPair[] = [];
+  for (let i = 0; i < 4; i++) pairs.push(await openChannel({ alice, bob: await openSigner(dirs[i + 1]!.dir, MemoryDevice.fromByte(0xd0 + i)) }, 'anchors', 20 + i));
+  const perPair = 100;
+  const started = performance.now();
+  await Promise.all(pairs.map((pp) => timedRounds(pp, perPair)));
+  const seconds = (performance.now() - started) / 1000;
+  await alice.close();
+  for (const pp of pairs) await pp.signers.bob.close();
+  for (const d of dirs) d.remove();
+  return Math.round((pairs.length * perPair * 2) / seconds);
+}
+
 export async function run() {
   const env = { VIGIL_HSM_PASSPHRASE: 'bench passphrase' };
   const emulatorDir = tempDirRemovable('bench-emulator');
@@ -82,12 +103,14 @@ export async function run() {
     const aliceRequests = pairs.length * perPair * 2; // SignCounterpartyCommitment + ValidateCounterpartyRevocation per round
     const seconds = (performance.now() - started) / 1000;
     const local = await inProcess();
+    const localConcurrent = await inProcessConcurrent();
     return {
       sign_counterparty_commitment_p50_ms: round2(percentile(plain, 50)),
       sign_counterparty_commitment_p99_ms: round2(percentile(plain, 99)),
       with_10_htlcs_p50_ms: round2(percentile(withHtlcs, 50)),
       in_process_p50_ms: round2(percentile(local, 50)),
       requests_per_s: Math.round(aliceRequests / seconds),
+      in_process_requests_per_s: localConcurrent,
       samples: { sequential: plain.length, with_10_htlcs: withHtlcs.length, in_process: local.length },
     };
   } finally {

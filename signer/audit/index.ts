@@ -10,6 +10,7 @@ export {
   type AuditAppendResult,
   type AuditLogOptions,
 } from './writer.js';
+export { GroupCommit, type Flush } from './group-commit.js';
 export {
   AuditChainVerifier,
   verifyAuditBytes,

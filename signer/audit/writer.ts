@@ -1,13 +1,18 @@
 // The audit log writer: one pino-formatted JSON line per signer decision, hash-chained to the line
-// before it, written and fsynced before append() returns (so before the signer replies).
+// before it, and on disk before the signer replies. Two ways to write a line:
+// - append(): written and fsynced before it returns;
+// - stage() then sync(): written at once (in order, so a process crash keeps it), made durable by a
+//   group commit that lets concurrent decisions share one fsync (group-commit.ts). The signer replies
+//   only after sync() resolved.
 //
 // pino formats each line into a capturing destination; this module writes the bytes itself with
-// fs.writeSync + fsyncSync, so a failed write throws to the caller (who must then not reply) and can
-// be cut back off the file, instead of sitting in a stream buffer to be written later out of order.
+// fs.writeSync, so a failed write throws to the caller (who must then not reply) and can be cut back
+// off the file, instead of sitting in a stream buffer to be written later out of order.
 import {
   closeSync,
   existsSync,
   fstatSync,
+  fsync as fsyncCallback,
   fsyncSync,
   ftruncateSync,
   linkSync,
@@ -24,6 +29,7 @@ import { dirname, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { hex } from '../../bolt/bytes.js';
 import { checkLine, hashOfLineText, withoutHashMember } from './chain.js';
+import { GroupCommit } from './group-commit.js';
 import { assertNoSecrets } from './redaction.js';
 import {
   AUDIT_AMOUNT_NAMES,
@@ -40,6 +46,11 @@ import {
 export interface AuditLogOptions {
   /** Milliseconds since the Unix epoch for each line's `time`; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * How sync() makes the file durable: fsync(2) on the thread pool by default. Tests pass their own
+   * to hold a flush open and see who waits on it; it must resolve only once the bytes are on disk.
+   */
+  readonly fsync?: (fd: number) => Promise<void>;
 }
 
 /** Where a line went: its sequence number and its hash (the new head of the chain). */
@@ -61,6 +72,11 @@ export class AuditLogLockedError extends Error {
 /** A line could not be made durable; the caller must not act on the decision. */
 export class AuditLogWriteError extends Error {
   override readonly name = 'AuditLogWriteError';
+}
+
+/** fsync(2) on libuv's thread pool, so the event loop (and the next requests) go on meanwhile. */
+function fsyncOnThreadPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsyncCallback(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 const MAX_REASON = 300;
@@ -93,7 +109,8 @@ const openHere = new Set<string>();
 
 /**
  * An append-only, hash-chained audit log file. Open it once per signer process:
- * `const log = AuditLog.open(path)`, then `log.append(entry)` for every decision, before replying.
+ * `const log = AuditLog.open(path)`, then for every decision, before replying, either
+ * `log.append(entry)` or `log.stage(entry)` followed by `await log.sync()`.
  */
 export class AuditLog {
   /** Bytes of a torn final line cut away when this log was opened, or null when there was none. */
@@ -102,9 +119,18 @@ export class AuditLog {
   private size: number;
   private seq: number;
   private headHash: string;
+  /** Lines 1..durableSeq are known to be on disk (fsynced). */
+  private durable: number;
   private readonly logger: Logger;
   private captured: string | null = null;
   private readonly now: () => number;
+  private readonly fsync: (fd: number) => Promise<void>;
+  private readonly group: GroupCommit;
+  /** Set when an fsync failed: what is on disk is unknown, so no line is taken until the log is reopened. */
+  private failure: AuditLogWriteError | null = null;
+  /** fsyncs running on the file; close() defers closing the descriptor until they end. */
+  private inFlight = 0;
+  private closeWhenIdle: number | null = null;
 
   private constructor(
     readonly path: string,
@@ -117,7 +143,10 @@ export class AuditLog {
     this.size = tail.goodSize;
     this.seq = tail.seq;
     this.headHash = tail.head;
+    this.durable = tail.seq;
     this.now = options.now ?? Date.now;
+    this.fsync = options.fsync ?? fsyncOnThreadPool;
+    this.group = new GroupCommit(() => this.fsyncStaged());
     this.logger = pino(
       {
         base: { pid: process.pid, hostname: hostname() },
@@ -171,9 +200,19 @@ export class AuditLog {
     return this.headHash;
   }
 
-  /** Sequence number of the last line (0 for an empty log). */
+  /** Sequence number of the last line written (0 for an empty log); see durableSeq for what is fsynced. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Sequence number of the last line known to be on disk (fsynced). */
+  get durableSeq(): number {
+    return this.durable;
+  }
+
+  /** How many fsyncs sync() has started: compare with the lines staged to see the group commit work. */
+  get syncFlushes(): number {
+    return this.group.flushes;
   }
 
   /**
@@ -181,19 +220,68 @@ export class AuditLog {
    * Throws AuditEntryError for a malformed entry and AuditLogWriteError if the disk refused the line.
    */
   append(entry: AuditDecisionEntry): AuditAppendResult {
-    assertNoSecrets(entry);
-    const fields = decisionFields(entry);
-    assertNoSecrets(fields);
-    return this.write(LEVEL_OF[entry.decision], fields, `${entry.operation} ${entry.decision}`);
+    return this.write(...this.lineOf(entry), true);
   }
 
-  /** Closes the file and releases the lock; append() throws afterwards. */
+  /**
+   * As append(), but returns once the line is written, before it is fsynced: a crash of the process
+   * keeps it (the kernel has it), a crash of the machine may not. Call sync() and act on the decision
+   * only once that resolved. Lines are written in call order, so the chain on disk is always a prefix.
+   */
+  stage(entry: AuditDecisionEntry): AuditAppendResult {
+    return this.write(...this.lineOf(entry), false);
+  }
+
+  /**
+   * Resolves once every line staged before this call is on disk. Concurrent callers share one fsync:
+   * with none running it starts at once; callers arriving while one runs share the next one.
+   * Rejects with AuditLogWriteError if an fsync failed; the log then takes no more lines.
+   */
+  sync(): Promise<void> {
+    return this.group.sync();
+  }
+
+  /**
+   * Closes the file and releases the lock; append(), stage() and sync() throw afterwards. Await
+   * sync() first: a staged line not yet fsynced is left to the kernel. An fsync still running keeps
+   * the descriptor open until it ends.
+   */
   close(): void {
     if (this.fd === null) return;
-    closeSync(this.fd);
+    if (this.inFlight > 0) this.closeWhenIdle = this.fd;
+    else closeSync(this.fd);
     this.fd = null;
     openHere.delete(this.path);
     releaseLock(this.lockPath);
+  }
+
+  /** The flush behind sync(): one fsync covering every line written so far. */
+  private async fsyncStaged(): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) throw new AuditLogWriteError(`audit log ${this.path} is closed`);
+    if (this.failure) throw this.failure;
+    const through = this.seq;
+    if (through <= this.durable) return;
+    this.inFlight++;
+    try {
+      await this.fsync(fd);
+    } catch (err) {
+      throw this.fsyncFailed(err, through);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.closeWhenIdle !== null) {
+        closeSync(this.closeWhenIdle);
+        this.closeWhenIdle = null;
+      }
+    }
+    if (through > this.durable) this.durable = through;
+  }
+
+  private lineOf(entry: AuditDecisionEntry): [level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string] {
+    assertNoSecrets(entry);
+    const fields = decisionFields(entry);
+    assertNoSecrets(fields);
+    return [LEVEL_OF[entry.decision], fields, `${entry.operation} ${entry.decision}`];
   }
 
   private recordTornTail(droppedBytes: number): void {
@@ -205,13 +293,18 @@ export class AuditLog {
         reason: `cut away a torn final line of ${droppedBytes} bytes left by a crash mid-write`,
       },
       'audit log recovered from a torn final line',
+      true,
     );
   }
 
-  /** Formats with pino, checks the line hashes as the verifier will see it, writes it durably. */
-  private write(level: 'info' | 'warn' | 'error', body: Record<string, unknown>, msg: string): AuditAppendResult {
+  /**
+   * Formats with pino, checks the line hashes as the verifier will see it, writes it (one write per
+   * line, looping only on a short write) and, when `durable`, fsyncs it.
+   */
+  private write(level: 'info' | 'warn' | 'error', body: Record<string, unknown>, msg: string, durable: boolean): AuditAppendResult {
     const fd = this.fd;
     if (fd === null) throw new AuditLogWriteError(`audit log ${this.path} is closed`);
+    if (this.failure) throw this.failure;
     const seq = this.seq + 1;
     const fields = { time: this.now(), seq, ...body, prev_hash: this.headHash };
     const unhashed = this.format(level, fields, msg);
@@ -225,7 +318,6 @@ export class AuditLog {
     try {
       let done = 0;
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, this.size + done);
-      fsyncSync(fd);
     } catch (err) {
       this.undoPartialWrite(fd);
       throw new AuditLogWriteError(`audit log ${this.path}: line ${seq} was not written: ${(err as Error).message}`, {
@@ -235,7 +327,29 @@ export class AuditLog {
     this.size += bytes.length;
     this.seq = seq;
     this.headHash = hash;
+    if (durable) {
+      try {
+        fsyncSync(fd);
+      } catch (err) {
+        throw this.fsyncFailed(err, seq);
+      }
+      this.durable = seq;
+    }
     return { seq, hash };
+  }
+
+  /**
+   * After a failed fsync, Linux may have dropped the dirty pages and report success on the next one:
+   * the lines after the last durable one are in an unknown state. The log stops taking lines (the
+   * signer stops answering) until it is reopened, which checks the file's tail again.
+   */
+  private fsyncFailed(err: unknown, through: number): AuditLogWriteError {
+    this.failure ??= new AuditLogWriteError(
+      `audit log ${this.path}: fsync failed, lines ${this.durable + 1}..${through} may not be on disk ` +
+        `(${(err as Error).message}); the log takes no more lines until it is reopened`,
+      { cause: err },
+    );
+    return this.failure;
   }
 
   /** After a failed write, cut the file back to the last whole line; if even that fails, stop writing. */

@@ -31,6 +31,15 @@ export interface RecoverableSignature {
   readonly recovery: number;
 }
 
+/** One signature of a batch: what `sign` takes. */
+export interface SignRequest {
+  readonly path: DerivationPath;
+  /** 32 bytes, signed as given. */
+  readonly digest: Uint8Array;
+  /** Default: none. */
+  readonly tweak?: SignTweak;
+}
+
 export type ConfirmResult = 'approved' | 'denied';
 
 export type XpubNetwork = 'mainnet' | 'testnet';
@@ -44,6 +53,12 @@ export interface Device {
   getXpub(path: DerivationPath, network?: XpubNetwork): Promise<string>;
   /** Compact 64-byte low-S ECDSA signature (RFC 6979) over the 32-byte `digest`, by the (tweaked) key at `path`. */
   sign(path: DerivationPath, digest: Uint8Array, tweak?: SignTweak): Promise<Uint8Array>;
+  /**
+   * Each request signed exactly as `sign` would sign it alone, returned in order, in as few device
+   * round trips as the transport allows (the emulator: one SIGN_BATCH per up to 64 signatures).
+   * All or nothing: if the device refuses one request, this throws and no signature is returned.
+   */
+  signBatch(requests: readonly SignRequest[]): Promise<Uint8Array[]>;
   /** As `sign`, with the recovery id (BOLT 11 invoice and node message signatures). */
   signRecoverable(path: DerivationPath, digest: Uint8Array, tweak?: SignTweak): Promise<RecoverableSignature>;
   /** SHA256 of the compressed point `point` · key(path) (BOLT 8 / BOLT 4 ECDH). */

@@ -12,6 +12,7 @@ import {
   MAX_RESPONSE_BYTES,
   PROTOCOL_VERSION,
   statusWordName,
+  signBatches,
   SW,
   XPUB_NETWORK,
   type InstructionName,
@@ -19,7 +20,7 @@ import {
   type ResponseOf,
 } from '../../bolt/apdu.js';
 import { DecodeError } from '../../bolt/codec/errors.js';
-import type { ConfirmResult, DerivationPath, Device, RecoverableSignature, SignTweak, XpubNetwork } from './device.js';
+import type { ConfirmResult, DerivationPath, Device, RecoverableSignature, SignRequest, SignTweak, XpubNetwork } from './device.js';
 
 /** The device answered a command with a status word other than 9000. */
 export class DeviceStatusError extends Error {
@@ -59,6 +60,8 @@ export class EmulatorDevice implements Device {
   #waiter: Waiter | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #failure: Error | undefined;
+  /** Set once the device answered SIGN_BATCH with UNKNOWN_INS (an older device): sign one at a time. */
+  #noBatch = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -170,6 +173,31 @@ export class EmulatorDevice implements Device {
 
   async sign(path: DerivationPath, digest: Uint8Array, tweak: SignTweak = NO_TWEAK): Promise<Uint8Array> {
     return (await this.#exchange('SIGN', { path, digest, tweak })).signature;
+  }
+
+  async signBatch(requests: readonly SignRequest[]): Promise<Uint8Array[]> {
+    const items = requests.map((r) => ({ path: r.path, digest: r.digest, tweak: r.tweak ?? NO_TWEAK }));
+    const signatures: Uint8Array[] = [];
+    for (const batch of signBatches(items)) {
+      if (this.#noBatch) {
+        for (const item of batch) signatures.push(await this.sign(item.path, item.digest, item.tweak));
+        continue;
+      }
+      let answer: ResponseOf<'SIGN_BATCH'>;
+      try {
+        answer = await this.#exchange('SIGN_BATCH', { items: batch });
+      } catch (e) {
+        if (!(e instanceof DeviceStatusError && e.sw === SW.UNKNOWN_INS)) throw e;
+        this.#noBatch = true;
+        for (const item of batch) signatures.push(await this.sign(item.path, item.digest, item.tweak));
+        continue;
+      }
+      if (answer.signatures.length !== batch.length) {
+        throw new DeviceConnectionError(`device SIGN_BATCH: ${answer.signatures.length} signatures for ${batch.length} requests`);
+      }
+      signatures.push(...answer.signatures);
+    }
+    return signatures;
   }
 
   async signRecoverable(path: DerivationPath, digest: Uint8Array, tweak: SignTweak = NO_TWEAK): Promise<RecoverableSignature> {

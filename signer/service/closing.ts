@@ -55,7 +55,7 @@ import {
   holderKeys,
 } from './commitments.js';
 import type { Handler, ServiceContext } from './context.js';
-import { addTweak, channelPath, holderPoint, sign } from './device-ops.js';
+import { addTweak, channelPath, holderPoint, sign, signAll } from './device-ops.js';
 import { counterpartyCommitment } from './counterparty.js';
 import {
   bytes,
@@ -466,11 +466,10 @@ export const signJustice: Handler = async (ctx, request, audit) => {
   // revocationprivkey = f(our revocation_basepoint_secret, their per_commitment_secret): the device derives it.
   const tweak: SignTweak = { kind: 'revocation', perCommitmentSecret: secret };
   const path = channelPath(ctx, ch, 'revocation');
+  // BIP 143 digests commit to the unsigned transaction, so every input is signed in one device round trip.
+  const signatures = await signAll(ctx, spends.map((s, i) => ({ path, digest: segwitV0Sighash(tx, i, s.script, amounts[i]!, SIGHASH_ALL), tweak })));
   let signed = tx;
-  for (let i = 0; i < spends.length; i++) {
-    const sig = await sign(ctx, path, segwitV0Sighash(tx, i, spends[i]!.script, amounts[i]!, SIGHASH_ALL), tweak);
-    signed = withWitness(signed, i, spends[i]!.witness(encodeScriptSignature(sig, SIGHASH_ALL)));
-  }
+  spends.forEach((s, i) => (signed = withWitness(signed, i, s.witness(encodeScriptSignature(signatures[i]!, SIGHASH_ALL)))));
   audit.txid = transactionId(signed);
   return {
     response: { transaction: out(serializeTransaction(signed)) },

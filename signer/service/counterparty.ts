@@ -27,7 +27,7 @@ import type { CounterpartyCommitmentRecord } from '../store/records.js';
 import type { LiveChannel } from './channels.js';
 import { balancesFromOurSide, buildCounterpartyCommitment, commitmentAmounts, contentHash, readCommitmentInfo } from './commitments.js';
 import type { Handler, ServiceContext } from './context.js';
-import { addTweak, channelPath, sign } from './device-ops.js';
+import { addTweak, channelPath, signAll } from './device-ops.js';
 import { bytes, channelRef, commitmentNumber, out, point, requestObject } from './fields.js';
 import { requireOpen } from './guards.js';
 import { offeredHashes } from './holder.js';
@@ -85,13 +85,15 @@ export const signCounterpartyCommitment: Handler = async (ctx, request, audit) =
   audit.txid = commitment.txid;
   const warnings = enforceCommitment(ctx, ch, policyRequest, hashes);
 
-  const signature = await sign(ctx, channelPath(ctx, ch, 'funding'), commitmentSighash(commitment));
   const htlcType = htlcRemoteSighashType(setup.channelType);
   const htlcPath = channelPath(ctx, ch, 'htlc');
   // BOLT 3: remote_htlcpubkey of their commitment = our htlc_basepoint tweaked with their point.
   const tweak = addTweak(theirPoint, ch.record.holder.htlcBasepoint);
-  const htlcSignatures: Uint8Array[] = [];
-  for (const tx of buildHtlcTransactions(commitment)) htlcSignatures.push(await sign(ctx, htlcPath, htlcSighash(tx, htlcType), tweak));
+  // The commitment signature and every HTLC signature in one device round trip (SIGN_BATCH).
+  const [signature, ...htlcSignatures] = await signAll(ctx, [
+    { path: channelPath(ctx, ch, 'funding'), digest: commitmentSighash(commitment) },
+    ...buildHtlcTransactions(commitment).map((tx) => ({ path: htlcPath, digest: htlcSighash(tx, htlcType), tweak })),
+  ]);
 
   const response = { signature: out(signature), htlc_signatures: htlcSignatures.map(out) };
   if (policyRequest.sameNumberSeen === 'identical') {

@@ -4,7 +4,7 @@
 import { concat } from '../../bolt/bytes.js';
 import { indexFromCommitmentNumber } from '../../bolt/bolt3/index.js';
 import { sha256 } from '../../bolt/crypto/hash.js';
-import type { DerivationPath, RecoverableSignature, SignTweak } from '../device/device.js';
+import type { DerivationPath, RecoverableSignature, SignRequest, SignTweak } from '../device/device.js';
 import { channelKeyPath, type ChannelKeyRole } from '../keys.js';
 import { internalError, SignerError } from '../errors.js';
 import type { LiveChannel } from './channels.js';
@@ -35,6 +35,17 @@ export function addTweak(perCommitmentPoint: Uint8Array, basepoint: Uint8Array):
 /** Compact 64-byte signature of `digest` by the key at `path` (tweaked). */
 export function sign(ctx: ServiceContext, path: DerivationPath, digest: Uint8Array, tweak?: SignTweak): Promise<Uint8Array> {
   return guarded('sign', () => ctx.device.sign(path, digest, tweak));
+}
+
+/**
+ * Compact signatures of every request, in order, in as few device round trips as it allows (one
+ * SIGN_BATCH for a commitment and its HTLCs). None when the device refuses any of them.
+ */
+export async function signAll(ctx: ServiceContext, requests: readonly SignRequest[]): Promise<Uint8Array[]> {
+  if (requests.length === 0) return [];
+  const signatures = await guarded('sign', () => ctx.device.signBatch(requests));
+  if (signatures.length !== requests.length) throw internalError(`device sign: ${signatures.length} signatures for ${requests.length} requests`);
+  return signatures;
 }
 
 export function signRecoverable(ctx: ServiceContext, path: DerivationPath, digest: Uint8Array): Promise<RecoverableSignature> {

@@ -4,13 +4,15 @@
 //
 // One request at a time: each takes the service lock, lets its handler rebuild and check what it is
 // asked to sign (policy/ decides, the device signs), then writes its state changes and its audit line in
-// ONE SQLite transaction, committed (fsynced) before the answer is returned. A refusal writes its audit
-// line and changes nothing. A person's confirmation (ApprovePayment above the threshold) is awaited
-// without the lock.
+// ONE SQLite transaction, and releases the lock. Its answer waits until that transaction and its audit
+// line are on disk: a group commit (signer/audit/group-commit.ts) makes both durable for every request
+// that got that far, so requests arriving together share one fsync of the log and one of the database.
+// A refusal writes its audit line and changes nothing. A person's confirmation (ApprovePayment above the
+// threshold) is awaited without the lock.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex } from '../../bolt/bytes.js';
-import { AuditLog, SIGNER_OPERATIONS, type AuditDecisionEntry, type SignerOperation } from '../audit/index.js';
+import { AuditLog, GroupCommit, SIGNER_OPERATIONS, type AuditDecisionEntry, type SignerOperation } from '../audit/index.js';
 import type { Device } from '../device/device.js';
 import type { PolicyConfig } from '../../policy/index.js';
 import { internalError, invalidArgument, SignerError } from '../errors.js';
@@ -50,6 +52,11 @@ export interface SignerServiceOptions {
   readonly approvalDevice?: Device;
   /** What GetNodeInfo reports as the device. Default: emulator. */
   readonly deviceKind?: DeviceKind;
+  /**
+   * How the audit log's group commit fsyncs the file (AuditLogOptions.fsync): the thread pool's
+   * fsync(2) by default. Tests pass one they control, to see that no answer leaves before it resolved.
+   */
+  readonly auditFsync?: (fd: number) => Promise<void>;
 }
 
 export const DATABASE_FILE = 'signer.sqlite';
@@ -137,13 +144,20 @@ function requestFacts(request: unknown): AuditFacts {
   return facts;
 }
 
+/** What a request decided, written (not yet durable): its answer, or the error to throw. */
+type Decided = { readonly ok: true; readonly response: object } | { readonly ok: false; readonly error: SignerError };
+
 export class SignerService {
   readonly #ctx: ServiceContext;
   readonly #store: SignerStore;
   readonly #audit: AuditLog;
   readonly #lock: RequestLock;
   readonly #options: SignerServiceOptions;
+  /** Makes the audit lines and SQLite commits written so far durable, one flush for all who wait. */
+  readonly #durable: GroupCommit;
   #closed = false;
+  /** Set once a flush failed: what is on disk is unknown, so nothing more is answered until a restart. */
+  #failure: SignerError | undefined;
 
   private constructor(ctx: ServiceContext, store: SignerStore, audit: AuditLog, lock: RequestLock, options: SignerServiceOptions) {
     this.#ctx = ctx;
@@ -151,6 +165,7 @@ export class SignerService {
     this.#audit = audit;
     this.#lock = lock;
     this.#options = options;
+    this.#durable = new GroupCommit(() => this.#flush());
   }
 
   /**
@@ -187,7 +202,7 @@ export class SignerService {
           store.setMeta('node_id', hex(nodeId));
         });
       }
-      audit = AuditLog.open(join(options.dataDir, AUDIT_FILE), { now });
+      audit = AuditLog.open(join(options.dataDir, AUDIT_FILE), { now, ...(options.auditFsync ? { fsync: options.auditFsync } : {}) });
       const lock = new RequestLock();
       const channels = ChannelRegistry.load(store);
       const chain: ChainTip = {
@@ -243,57 +258,85 @@ export class SignerService {
   async call(method: RpcName, request: object): Promise<object> {
     const handler = Object.prototype.hasOwnProperty.call(HANDLERS, method) ? HANDLERS[method] : undefined;
     if (handler === undefined) throw invalidArgument('method', `${String(method)} is not a signer RPC`);
+    let decided: Decided;
     await this.#lock.acquire();
     try {
       if (this.#closed) throw internalError('the signer is closed');
-      return await this.#run(method, handler, request);
+      if (this.#failure) throw this.#failure;
+      decided = await this.#run(method, handler, request);
     } finally {
       this.#lock.release();
     }
+    // The next request may run now (it sees this one's state); this answer leaves only once this
+    // request's audit line and SQLite commit are on disk, with those of every request before it.
+    try {
+      await this.#durable.sync();
+    } catch {
+      // #flush recorded the failure
+    }
+    if (this.#failure) throw this.#failure;
+    if (!decided.ok) throw decided.error;
+    return decided.response;
   }
 
-  async #run(method: RpcName, handler: Handler, request: object): Promise<object> {
+  /** Decides one request and writes (does not yet sync) its audit line and its state. */
+  async #run(method: RpcName, handler: Handler, request: object): Promise<Decided> {
     const facts = requestFacts(request);
     let outcome: Outcome;
     try {
       outcome = await handler(this.#ctx, request, facts);
     } catch (e) {
       const err = asSignerError(e);
-      this.#append(auditEntry(method, 'refused', auditReason(err.message), facts, err.violations, []));
-      throw err;
+      this.#stage(auditEntry(method, 'refused', auditReason(err.message), facts, err.violations, []));
+      return { ok: false, error: err };
     }
     const warnings = outcome.warnings ?? [];
     const entry = auditEntry(method, warnings.length > 0 ? 'warned' : 'allowed', auditReason(outcome.reason), facts, [], warnings);
     try {
-      this.#store.transaction(() => {
+      // The line is written before COMMIT: a committed request always has its line in the file.
+      this.#store.transactionUnsynced(() => {
         outcome.persist?.();
-        this.#audit.append(entry);
+        this.#audit.stage(entry);
       });
     } catch (e) {
-      // Nothing was committed. If the audit line made it to disk before the commit failed, say so.
+      // Nothing was committed. If the audit line made it to the file before the commit failed, say so.
       const err = internalError(`storage: ${e instanceof Error ? e.message : String(e)}`);
       try {
-        this.#audit.append(auditEntry(method, 'refused', auditReason(err.message), facts, err.violations, []));
+        this.#audit.stage(auditEntry(method, 'refused', auditReason(err.message), facts, err.violations, []));
       } catch {
         // the log itself is failing: the error below is all the caller gets
       }
-      throw err;
+      return { ok: false, error: err };
     }
     try {
       outcome.commit?.();
     } catch (e) {
       // Memory no longer matches the database: reload from what was committed.
       this.#reload();
-      throw internalError(`in-memory update failed after commit (state reloaded): ${e instanceof Error ? e.message : String(e)}`);
+      return { ok: false, error: internalError(`in-memory update failed after commit (state reloaded): ${e instanceof Error ? e.message : String(e)}`) };
     }
-    return outcome.response;
+    return { ok: true, response: outcome.response };
   }
 
-  #append(entry: AuditDecisionEntry): void {
+  #stage(entry: AuditDecisionEntry): void {
     try {
-      this.#audit.append(entry);
+      this.#audit.stage(entry);
     } catch (e) {
       throw internalError(`audit log: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * One group flush: an fsync of the audit log and one of the database's WAL, both on the thread pool,
+   * so the next requests decide meanwhile. Every request that wrote before the flush began is covered.
+   */
+  async #flush(): Promise<void> {
+    const [audit, store] = await Promise.allSettled([this.#audit.sync(), this.#store.sync()]);
+    const failed = audit.status === 'rejected' ? audit.reason : store.status === 'rejected' ? store.reason : undefined;
+    if (failed !== undefined) {
+      // What reached the disk is unknown (a failed fsync may have dropped pages): answer nothing more.
+      this.#failure ??= internalError(`storage: ${failed instanceof Error ? failed.message : String(failed)}; the signer answers nothing more until it is restarted`);
+      throw this.#failure;
     }
   }
 
@@ -316,6 +359,11 @@ export class SignerService {
     try {
       if (this.#closed) return;
       this.#closed = true;
+      try {
+        await this.#durable.sync();
+      } catch {
+        // already the answer of every request that waited on it
+      }
       this.#audit.close();
       this.#store.close();
     } finally {

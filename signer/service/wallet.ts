@@ -23,7 +23,7 @@ import { WALLET_CHAIN, walletKeyPath } from '../keys.js';
 import type { WalletKeyRecord } from '../store/records.js';
 import { scriptToAddress } from './address.js';
 import type { Handler } from './context.js';
-import { publicKey, sign } from './device-ops.js';
+import { publicKey, signAll } from './device-ops.js';
 import {
   bytes,
   channelRef,
@@ -157,14 +157,17 @@ export const signWalletTransaction: Handler = async (ctx, request, audit) => {
     weight: transactionWeight(estimate),
   });
 
-  // BIP 143: each P2WPKH input signs SIGHASH_ALL with its scriptCode and amount.
+  // BIP 143: each P2WPKH input signs SIGHASH_ALL with its scriptCode and amount (over the unsigned
+  // transaction, so all inputs go to the device in one round trip).
+  const signatures = await signAll(
+    ctx,
+    inputs.map(({ key, amountSat }, i) => ({
+      path: walletKeyPath(ctx.network, key.chain, key.index),
+      digest: segwitV0Sighash(tx, i, p2wpkhScriptCode(key.publicKey), amountSat, SIGHASH_ALL),
+    })),
+  );
   let signed = tx;
-  for (let i = 0; i < inputs.length; i++) {
-    const { key, amountSat } = inputs[i]!;
-    const digest = segwitV0Sighash(tx, i, p2wpkhScriptCode(key.publicKey), amountSat, SIGHASH_ALL);
-    const signature = await sign(ctx, walletKeyPath(ctx.network, key.chain, key.index), digest);
-    signed = withWitness(signed, i, [encodeScriptSignature(signature, SIGHASH_ALL), key.publicKey]);
-  }
+  inputs.forEach(({ key }, i) => (signed = withWitness(signed, i, [encodeScriptSignature(signatures[i]!, SIGHASH_ALL), key.publicKey])));
   return {
     response: { transaction: out(serializeTransaction(signed)) },
     reason: `wallet transaction signed: ${inputs.length} inputs, ${outputs.length} outputs, fee ${inSat - outSat} sat`,

@@ -36,7 +36,8 @@ const BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3') as Databa
 
 /**
  * Opens the database file with the durability the signer needs: WAL journal, `synchronous = FULL`
- * (every commit is fsynced before it returns), foreign keys on, and INTEGER columns read as bigint.
+ * (every commit is fsynced before it returns, but those of SignerStore.transactionUnsynced, which its
+ * sync() makes durable), foreign keys on, and INTEGER columns read as bigint.
  */
 export function openDatabase(path: string): Database {
   const db = new BetterSqlite3(path, { timeout: 5000 });

@@ -2,6 +2,7 @@
 // The service wraps each request's writes (and its audit line) in one transaction, committed before
 // it answers (and synced to disk before the answer leaves); a `kill -9` therefore leaves either the
 // whole request or none of it.
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { fromHex, hex } from '../../bolt/bytes.js';
 import type { ChannelType, Htlc } from '../../bolt/bolt3/index.js';
 import { SCHEMA_SQL, SCHEMA_VERSION, TABLES } from './schema.js';
@@ -264,17 +265,17 @@ export type NewChannelRecord = Omit<ChannelRecord, 'rowId'>;
 export class SignerStore {
   readonly #db: Database;
   readonly #s: Record<string, Statement>;
+  /** `<database>-wal`: what sync() fsyncs. */
+  readonly #walPath: string;
   #unsynced = false;
 
-  private constructor(db: Database) {
+  private constructor(db: Database, path: string) {
     this.#db = db;
+    this.#walPath = `${path}-wal`;
     const q = (sql: string): Statement => db.prepare(sql);
     this.#s = {
       getMeta: q('SELECT value FROM meta WHERE key = ?'),
       setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      bumpWalSyncs: q(
-        "INSERT INTO meta (key, value) VALUES ('wal_syncs', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
-      ),
       totalChanges: q('SELECT total_changes() AS n'),
       insertChannel: q(
         `INSERT INTO channels (temporary_channel_id, peer_node_id, key_index, holder_is_opener,
@@ -334,7 +335,7 @@ export class SignerStore {
       if (version !== String(SCHEMA_VERSION)) {
         throw new StoreError(`${path}: schema version ${String(version)}, this signer reads version ${SCHEMA_VERSION}`);
       }
-      return new SignerStore(db);
+      return new SignerStore(db, path);
     } catch (e) {
       db.close();
       throw e;
@@ -352,9 +353,9 @@ export class SignerStore {
 
   /**
    * Runs `fn` in one SQLite transaction whose commit does not wait for the disk (`synchronous = NORMAL`
-   * for this commit only): the commit is in the WAL when this returns, so a crash of the process keeps
-   * it, and a crash of the machine leaves the database at an earlier commit, never inside one (SQLite's
-   * WAL guarantee). Call `sync()` before acting on it where a crash of the machine matters.
+   * for this commit only): the commit is in the WAL file when this returns, so a crash of the process
+   * keeps it, and a crash of the machine leaves the database at an earlier commit, never inside one
+   * (SQLite's WAL guarantee). Call `sync()` before acting on it where a crash of the machine matters.
    */
   transactionUnsynced<T>(fn: () => T): T {
     if (this.#db.inTransaction) throw new StoreError('transactionUnsynced cannot run inside another transaction');
@@ -376,14 +377,34 @@ export class SignerStore {
   }
 
   /**
-   * Makes every commit so far durable: one `synchronous = FULL` commit (it bumps meta `wal_syncs`, as
-   * a commit that changes nothing writes nothing). Its fsync of the WAL covers every frame written
-   * before it, so one sync serves any number of unsynced commits. A no-op when nothing is unsynced.
+   * Makes every commit so far durable with one fdatasync(2) of the WAL file (the call SQLite itself
+   * makes to sync it on Linux), run on libuv's thread pool so the event loop goes on; a no-op when no
+   * transactionUnsynced changed anything since the last one.
+   * Why this is enough (SQLite's WAL format, https://sqlite.org/wal.html):
+   * - a COMMIT in WAL mode has written every frame of the transaction (and, after a WAL reset, the new
+   *   WAL header) into `<db>-wal` with write(2) before it returns; fdatasync covers every byte written
+   *   to that file before it was called (and the size needed to read them), whichever descriptor
+   *   wrote it;
+   * - frames a checkpoint already moved into the database file are durable there: with
+   *   `synchronous = NORMAL` SQLite syncs the WAL before, and the database after, every checkpoint,
+   *   and it reuses the WAL from its start only after a complete one;
+   * - SQLite holds no POSIX lock on the WAL file (its locks are on the database and `-shm` files), so
+   *   opening and closing a descriptor on it cannot drop one of its locks.
    */
-  sync(): void {
+  async sync(): Promise<void> {
     if (!this.#unsynced) return;
-    this.#s['bumpWalSyncs']!.run();
-    this.#unsynced = false;
+    this.#unsynced = false; // commits made while the fsync runs need the next sync
+    try {
+      const fd = openSync(this.#walPath, 'r');
+      try {
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      this.#unsynced = true;
+      throw new StoreError(`${this.#walPath}: fdatasync of the WAL failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
 
   #totalChanges(): bigint {

@@ -5,10 +5,10 @@
 import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { Keyring } from '../../hsm-emulator/keyring.js';
-import { ecdh, perCommitmentPointAt, perCommitmentSecretAt, signDigest, signDigestRecoverable } from '../../hsm-emulator/operations.js';
-import type { ConfirmResult, DerivationPath, Device, RecoverableSignature, SignTweak, XpubNetwork } from '../../signer/device/device.js';
+import { ecdh, perCommitmentPointAt, perCommitmentSecretAt, signDigest, signDigestRecoverable, signDigests } from '../../hsm-emulator/operations.js';
+import type { ConfirmResult, DerivationPath, Device, RecoverableSignature, SignRequest, SignTweak, XpubNetwork } from '../../signer/device/device.js';
 
-export type DeviceCall = 'fingerprint' | 'getPublicKey' | 'getXpub' | 'sign' | 'signRecoverable' | 'ecdh' | 'perCommitmentSecret' | 'perCommitmentPoint' | 'confirm';
+export type DeviceCall = 'fingerprint' | 'getPublicKey' | 'getXpub' | 'sign' | 'signBatch' | 'signRecoverable' | 'ecdh' | 'perCommitmentSecret' | 'perCommitmentPoint' | 'confirm';
 
 const NO_TWEAK: SignTweak = { kind: 'none' };
 
@@ -59,6 +59,12 @@ export class MemoryDevice implements Device {
   async sign(path: DerivationPath, digest: Uint8Array, tweak: SignTweak = NO_TWEAK): Promise<Uint8Array> {
     this.#count('sign');
     return signDigest(this.#keyring, path, digest, tweak);
+  }
+
+  /** One call however many signatures (as one SIGN_BATCH round trip), all or nothing as the emulator. */
+  async signBatch(requests: readonly SignRequest[]): Promise<Uint8Array[]> {
+    this.#count('signBatch');
+    return signDigests(this.#keyring, requests.map((r) => ({ path: r.path, digest: r.digest, tweak: r.tweak ?? NO_TWEAK })));
   }
 
   async signRecoverable(path: DerivationPath, digest: Uint8Array, tweak: SignTweak = NO_TWEAK): Promise<RecoverableSignature> {
