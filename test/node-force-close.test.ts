@@ -105,13 +105,7 @@ test('after alice force-closes, bob sweeps his to_remote at once and alice her t
   assert.equal(btcToSat(toLocal.value), aliceSat - (commitmentFee - roundingSat) - 2n * ANCHOR_OUTPUT_SAT, 'alice\'s to_local is her balance less the commitment fee and the anchors');
 
   // bob: to_remote has a 1-block CSV; the closing block is that block. His sweep confirms in the next.
-  const bobSweepSeen = await eventually('bob sweeps his to_remote', async () => spenderOf(closed.closing_txid, toRemote.n, closeHeight), 60_000);
-  assert.equal(bobSweepSeen.vin[0]!.sequence, 1, 'the to_remote sweep carries the 1-block relative lock');
-  await mineOutside(stack, 1);
-  const bobSweep = await rpc.getRawTransaction(bobSweepSeen.txid);
-  assert.ok((bobSweep.confirmations ?? 0) >= 1, 'bob\'s sweep confirmed');
-  const bobFee = sweepFee(commitment, toRemote.n, bobSweep);
-  assert.ok(bobFee > 0n && bobFee < 1_000n, `bob's sweep fee ${bobFee} sat`);
+  const bobFee = await confirmedSweepFee('bob', commitment, toRemote.n, closeHeight, 1);
   await eventually('bob\'s wallet sees his sweep', async () => ((await walletTotal('bob')) === before.bob + bobSat - bobFee ? true : undefined));
 
   // alice: nothing before to_self_delay. One block short of it, her signer signs a sweep (it checks no
@@ -143,13 +137,7 @@ test('after alice force-closes, bob sweeps his to_remote at once and alice her t
 
   // The delay is over at the next block: alice's node sweeps; it confirms in the one after.
   await mineOutside(stack, 1);
-  const aliceSweepSeen = await eventually('alice sweeps her to_local', async () => spenderOf(closed.closing_txid, toLocal.n, closeHeight), 60_000);
-  assert.equal(aliceSweepSeen.vin[0]!.sequence, 144, 'the to_local sweep carries to_self_delay as its relative lock');
-  await mineOutside(stack, 1);
-  const aliceSweep = await rpc.getRawTransaction(aliceSweepSeen.txid);
-  assert.ok((aliceSweep.confirmations ?? 0) >= 1, 'alice\'s sweep confirmed');
-  const aliceFee = sweepFee(commitment, toLocal.n, aliceSweep);
-  assert.ok(aliceFee > 0n && aliceFee < 1_000n, `alice's sweep fee ${aliceFee} sat`);
+  const aliceFee = await confirmedSweepFee('alice', commitment, toLocal.n, closeHeight, 144);
   const aliceExpected = aliceSat - (commitmentFee - roundingSat) - 2n * ANCHOR_OUTPUT_SAT - aliceFee;
   await eventually('alice\'s wallet sees her sweep', async () => ((await walletTotal('alice')) === before.alice + aliceExpected ? true : undefined));
 
@@ -160,6 +148,18 @@ test('after alice force-closes, bob sweeps his to_remote at once and alice her t
 });
 
 /** `who`'s channel `id` as ListChannels shows it. */
+/** Waits for `who`'s sweep of output `vout` of `closing` (with relative lock `sequence`), confirms it, and returns its fee. */
+async function confirmedSweepFee(who: Who, closing: RawTransactionInfo, vout: number, closeHeight: number, sequence: number): Promise<bigint> {
+  const seen = await eventually(`${who} sweeps output ${vout}`, async () => spenderOf(closing.txid, vout, closeHeight), 60_000);
+  assert.equal(seen.vin[0]!.sequence, sequence, `${who}'s sweep carries the relative lock of ${sequence} blocks`);
+  await mineOutside(stack, 1);
+  const sweep = await rpc.getRawTransaction(seen.txid);
+  assert.ok((sweep.confirmations ?? 0) >= 1, `${who}'s sweep confirmed`);
+  const fee = sweepFee(closing, vout, sweep);
+  assert.ok(fee > 0n && fee < 1_000n, `${who}'s sweep fee ${fee} sat`);
+  return fee;
+}
+
 async function channelById(who: Who, id: string): Promise<Record<string, string>> {
   const list = (await stack.apis[who].call('ListChannels'))['channels'] as Record<string, string>[];
   const c = list.find((x) => x['channel_id'] === id);
