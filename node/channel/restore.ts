@@ -11,7 +11,6 @@
 // Updates carried by one side's commitment but not yet the other's (a node wiped in mid round) are
 // not recovered: the rebuilt commitments are exactly the signer's, so such a channel resumes only if
 // the peer agrees with them, else the peer fails it and its commitment pays both sides on chain.
-import type { ChannelBasepoints, ChannelType } from '../../bolt/bolt3/index.js';
 import type { CommitmentSpec } from './commitment-spec.js';
 import type { Commitments } from './commitments.js';
 import type { ChannelParams, LocalConfig } from './params.js';
@@ -23,23 +22,16 @@ export interface RecoveredCommitment {
   readonly spec: CommitmentSpec;
 }
 
+/** Fixed for the channel's life, as in ChannelParams. */
+type FixedParams = Pick<
+  ChannelParams,
+  'channelId' | 'temporaryChannelId' | 'remoteNodeId' | 'channelType' | 'isOpener' | 'fundingTxid' | 'fundingVout' | 'fundingSat' | 'pushMsat' | 'localBasepoints' | 'remoteBasepoints' | 'remoteFirstPoint'
+>;
+
 /** What the signer's ListChannels gives for one channel, typed (the shell decodes the proto). */
-export interface RecoveredChannel {
-  readonly channelId: Uint8Array;
-  readonly temporaryChannelId: Uint8Array;
-  readonly remoteNodeId: Uint8Array;
+export interface RecoveredChannel extends FixedParams {
   /** The signer's lifecycle of the channel. */
   readonly lifecycle: 'opening' | 'open' | 'closing' | 'closed';
-  readonly channelType: ChannelType;
-  readonly isOpener: boolean;
-  /** Internal byte order. */
-  readonly fundingTxid: Uint8Array;
-  readonly fundingVout: number;
-  readonly fundingSat: bigint;
-  readonly pushMsat: bigint;
-  readonly localBasepoints: ChannelBasepoints;
-  readonly remoteBasepoints: ChannelBasepoints;
-  readonly remoteFirstPoint: Uint8Array;
   /** The CSV delay on OUR outputs (the peer chose it) and on THEIRS (we chose it). */
   readonly localOutputsDelay: number;
   readonly remoteOutputsDelay: number;
