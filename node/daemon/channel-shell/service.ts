@@ -30,7 +30,6 @@ import type { WalletDraft } from '../wallet.js';
 import { buildPaymentOnion, decodeFailureReason, failureReason, finalHopPayload, readPaymentOnion, type PaymentOnionRead } from './payment-onion.js';
 import { signedInvoice, type SignerCall } from './invoice.js';
 import { channelsFromSigner } from './signer-restore.js';
-import { invoiceKey, invoiceKeyPoint, invoicePreimage, recoverPreimage } from './invoice-preimage.js';
 import { decodeSnapshot, decodeTagged, encodeSnapshot, encodeTagged } from './snapshot-codec.js';
 import { Sweeper } from './sweeper.js';
 
@@ -96,7 +95,6 @@ export class ChannelShell implements ChannelService {
   readonly #closes = new Map<string, Waiter<string>>();
   /** The onion session key and route of each payment in flight, by payment hash: they decode a failure. */
   readonly #onions = new Map<string, { sessionKey: Uint8Array; route: Uint8Array[] }>();
-  #invoiceKeyMade: Promise<Uint8Array> | null = null;
   /** Made at the first new channel: its shutdown script is a fresh address of the signer's wallet. */
   #config: Promise<LocalConfig> | null = null;
   #commandCounter = 0;
@@ -432,8 +430,7 @@ export class ChannelShell implements ChannelService {
     if (final.amountMsat > htlc.amountMsat) return fail(failureReason(onion.sharedSecret, { type: 'final_incorrect_htlc_amount', incomingHtlcAmt: htlc.amountMsat }), `the HTLC carries ${htlc.amountMsat} msat, the onion says ${final.amountMsat}`);
     if (final.cltvExpiry > htlc.cltvExpiry) return fail(failureReason(onion.sharedSecret, { type: 'final_incorrect_cltv_expiry', cltvExpiry: htlc.cltvExpiry }), `the HTLC expires at ${htlc.cltvExpiry}, the onion says ${final.cltvExpiry}`);
     const record = this.#ctx.store.payment(hash, 'received');
-    if (record === undefined) return this.#settleForgotten(ch, htlc, final, unknown);
-    if (record.preimage === null || record.status === 'failed') return unknown('no invoice of ours has this payment hash');
+    if (record === undefined || record.preimage === null || record.status === 'failed') return unknown('no invoice of ours has this payment hash');
     const invoice = decodeInvoice(record.invoice);
     if (final.paymentSecret === null || !equal(invoice.paymentSecret, final.paymentSecret)) return unknown('the payment secret does not match the invoice');
     if (htlc.amountMsat < (invoice.amountMsat ?? 0n) || final.totalMsat !== htlc.amountMsat) return unknown(`${htlc.amountMsat} msat does not pay the invoice in one part`);
@@ -441,32 +438,6 @@ export class ChannelShell implements ChannelService {
     ch.needsSign = true;
     this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: fromHex(record.preimage, 'preimage') });
     this.#ctx.store.upsertPayment({ ...record, status: 'succeeded', amountMsat: htlc.amountMsat, peerNodeId: ch.peerNodeId, settledAt: Math.floor(Date.now() / 1000) });
-  }
-
-  /**
-   * An HTLC for an invoice the store does not know (issued before the store was wiped): ours if the
-   * preimage derives from its payment secret and amount (invoice-preimage.ts). Its expiry and
-   * description went with the store; the amount and the payment secret are still checked.
-   */
-  async #settleForgotten(
-    ch: Channel,
-    htlc: { id: bigint; amountMsat: bigint; paymentHash: Uint8Array; cltvExpiry: number },
-    final: { paymentSecret: Uint8Array | null; totalMsat: bigint },
-    unknown: (why: string) => void,
-  ): Promise<void> {
-    if (final.paymentSecret === null) return unknown('no invoice of ours has this payment hash');
-    const found = recoverPreimage(await this.#invoiceKey(), htlc.paymentHash, final.paymentSecret, final.totalMsat);
-    if (found === null) return unknown('no invoice of ours has this payment hash');
-    if (final.totalMsat !== htlc.amountMsat) return unknown(`${htlc.amountMsat} msat does not pay the invoice in one part`);
-    if (htlc.cltvExpiry < this.#height + INVOICE_CLTV_DELTA) return unknown(`the HTLC expires at ${htlc.cltvExpiry}, too close to height ${this.#height}`);
-    ch.needsSign = true;
-    this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: found.preimage });
-    const now = Math.floor(Date.now() / 1000);
-    this.#ctx.store.upsertPayment({
-      paymentHash: hex(htlc.paymentHash), direction: 'received', status: 'succeeded', amountMsat: htlc.amountMsat, feeMsat: 0n, invoice: '',
-      preimage: hex(found.preimage), peerNodeId: ch.peerNodeId, createdAt: now, settledAt: now, failureReason: null,
-    });
-    this.#ctx.log.info({ paymentHash: hex(htlc.paymentHash), amountMsat: htlc.amountMsat.toString() }, 'paid an invoice the store had forgotten (preimage derived again)');
   }
 
   /** ECDH with the node key, by the signer (waited for while it restarts). */
@@ -689,21 +660,8 @@ export class ChannelShell implements ChannelService {
     };
   }
 
-  /** K of invoice-preimage.ts, asked of the signer once (an Ecdh). */
-  #invoiceKey(): Promise<Uint8Array> {
-    if (this.#invoiceKeyMade === null) {
-      const made = this.#ecdh(invoiceKeyPoint()).then(invoiceKey);
-      made.catch(() => {
-        if (this.#invoiceKeyMade === made) this.#invoiceKeyMade = null;
-      });
-      this.#invoiceKeyMade = made;
-    }
-    return this.#invoiceKeyMade;
-  }
-
   async createInvoice(params: InvoiceParams): Promise<InvoiceResult> {
-    const paymentSecret = Uint8Array.from(randomBytes(32));
-    const preimage = invoicePreimage(await this.#invoiceKey(), paymentSecret, params.amountMsat);
+    const preimage = randomBytes(32);
     const paymentHash = sha256(preimage);
     const timestamp = Math.floor(Date.now() / 1000);
     const invoice = await signedInvoice((method, request) => this.#ctx.signer.call(method, request), {
@@ -711,7 +669,7 @@ export class ChannelShell implements ChannelService {
       ...(params.amountMsat !== null ? { amountMsat: params.amountMsat } : {}),
       timestamp,
       paymentHash,
-      paymentSecret,
+      paymentSecret: randomBytes(32),
       description: params.description,
       expiry: params.expirySeconds,
       minFinalCltvExpiryDelta: INVOICE_CLTV_DELTA,
