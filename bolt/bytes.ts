@@ -4,6 +4,11 @@ export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+/** Hex of the bytes in reverse order: a txid in internal byte order as bitcoind displays it. */
+export function reversedHex(bytes: Uint8Array): string {
+  return hex(Uint8Array.from(bytes).reverse());
+}
+
 export function fromHex(text: string, what = 'hex string'): Uint8Array {
   const clean = text.startsWith('0x') ? text.slice(2) : text;
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {

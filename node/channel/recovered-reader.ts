@@ -1,10 +1,10 @@
 // A strict reader for the signer's ListChannels answer (proto ChannelSummary, proto-loader shapes):
 // the typed RecoveredChannel a wiped node rebuilds from (restore.ts). Channels never set up (no
 // SetupChannel: nothing was funded) are skipped. Every malformed field is named.
-import type { ChannelBasepoints, Htlc } from '../../bolt/bolt3/index.js';
+import type { Htlc } from '../../bolt/bolt3/index.js';
 import type { CommitmentSpec } from './commitment-spec.js';
 import type { RecoveredChannel, RecoveredCommitment } from './restore.js';
-import { bytesField, fields, SignerReplyError, type Fields } from './signer-requests.js';
+import { bytesField, fields, readBasepoints, SignerReplyError, type Fields } from './signer-requests.js';
 
 const LIFECYCLES = ['opening', 'open', 'closing', 'closed'] as const;
 
@@ -31,17 +31,6 @@ function script(obj: Fields, field: string, what: string): Uint8Array {
   const v = obj[field];
   if (!(v instanceof Uint8Array)) throw new SignerReplyError(`${what}.${field}: expected bytes`);
   return Uint8Array.from(v);
-}
-
-function basepoints(v: unknown, what: string): ChannelBasepoints {
-  const b = fields(v, what);
-  return {
-    fundingPubkey: bytesField(b, 'funding_pubkey', 33, what),
-    revocationBasepoint: bytesField(b, 'revocation_basepoint', 33, what),
-    paymentBasepoint: bytesField(b, 'payment_basepoint', 33, what),
-    delayedPaymentBasepoint: bytesField(b, 'delayed_payment_basepoint', 33, what),
-    htlcBasepoint: bytesField(b, 'htlc_basepoint', 33, what),
-  };
 }
 
 function commitment(v: unknown, what: string): RecoveredCommitment {
@@ -93,8 +82,8 @@ function readOne(v: unknown, index: number): RecoveredChannel | null {
     fundingVout: int(outpoint, 'vout', `${w}.funding_outpoint`),
     fundingSat: big(setup, 'funding_sat', w),
     pushMsat: big(setup, 'push_msat', w),
-    localBasepoints: basepoints(s['holder_basepoints'], `${what}.holder_basepoints`),
-    remoteBasepoints: basepoints(setup['counterparty_basepoints'], `${w}.counterparty_basepoints`),
+    localBasepoints: readBasepoints(s['holder_basepoints'], `${what}.holder_basepoints`),
+    remoteBasepoints: readBasepoints(setup['counterparty_basepoints'], `${w}.counterparty_basepoints`),
     remoteFirstPoint: bytesField(setup, 'counterparty_first_per_commitment_point', 33, w),
     localOutputsDelay: int(setup, 'holder_to_self_delay', w),
     remoteOutputsDelay: int(setup, 'counterparty_to_self_delay', w),

@@ -272,20 +272,21 @@ export function bytesField(obj: Fields, field: string, length: number, what: str
   return Uint8Array.from(v);
 }
 
+/** A proto Basepoints message; `what` names it in errors. */
+export function readBasepoints(v: unknown, what: string): ChannelBasepoints {
+  const b = fields(v, what);
+  return {
+    fundingPubkey: bytesField(b, 'funding_pubkey', 33, what),
+    revocationBasepoint: bytesField(b, 'revocation_basepoint', 33, what),
+    paymentBasepoint: bytesField(b, 'payment_basepoint', 33, what),
+    delayedPaymentBasepoint: bytesField(b, 'delayed_payment_basepoint', 33, what),
+    htlcBasepoint: bytesField(b, 'htlc_basepoint', 33, what),
+  };
+}
+
 export function readNewChannel(response: unknown): { basepoints: ChannelBasepoints; firstPoint: Uint8Array } {
   const r = fields(response, 'NewChannel');
-  const b = fields(r['basepoints'], 'NewChannel.basepoints');
-  const w = 'NewChannel.basepoints';
-  return {
-    basepoints: {
-      fundingPubkey: bytesField(b, 'funding_pubkey', 33, w),
-      revocationBasepoint: bytesField(b, 'revocation_basepoint', 33, w),
-      paymentBasepoint: bytesField(b, 'payment_basepoint', 33, w),
-      delayedPaymentBasepoint: bytesField(b, 'delayed_payment_basepoint', 33, w),
-      htlcBasepoint: bytesField(b, 'htlc_basepoint', 33, w),
-    },
-    firstPoint: bytesField(r, 'first_per_commitment_point', 33, 'NewChannel'),
-  };
+  return { basepoints: readBasepoints(r['basepoints'], 'NewChannel.basepoints'), firstPoint: bytesField(r, 'first_per_commitment_point', 33, 'NewChannel') };
 }
 
 export function readPoint(response: unknown): Uint8Array {

@@ -34,16 +34,20 @@ function readTlsFile(dir: string, name: string): string {
   }
 }
 
+/**
+ * SHA256 of the shared point of the node key and `point`, by the signer. With `stopped`, a signer
+ * that cannot be reached is waited for until `stopped()` (SignerClient.callPatiently).
+ */
+export async function signerEcdh(client: SignerClient, point: Uint8Array, stopped?: () => boolean): Promise<Uint8Array> {
+  const request = { point: Buffer.from(point) };
+  const r = stopped === undefined ? await client.call<{ shared_secret: Buffer }>('Ecdh', request) : await client.callPatiently<{ shared_secret: Buffer }>('Ecdh', request, stopped);
+  if (r.shared_secret.length !== 32) throw new Error(`signer Ecdh: expected a 32-byte shared secret, got ${r.shared_secret.length} bytes`);
+  return new Uint8Array(r.shared_secret);
+}
+
 /** The BOLT 8 static key of a node whose private key is in the signer. */
 export function signerNodeKey(client: SignerClient, nodeId: Uint8Array): NodeKey {
-  return {
-    publicKey: Uint8Array.from(nodeId),
-    async ecdh(point: Uint8Array): Promise<Uint8Array> {
-      const r = await client.call<{ shared_secret: Buffer }>('Ecdh', { point: Buffer.from(point) });
-      if (r.shared_secret.length !== 32) throw new Error(`signer Ecdh: expected a 32-byte shared secret, got ${r.shared_secret.length} bytes`);
-      return new Uint8Array(r.shared_secret);
-    },
-  };
+  return { publicKey: Uint8Array.from(nodeId), ecdh: (point) => signerEcdh(client, point) };
 }
 
 /**

@@ -103,8 +103,8 @@ export const validateHolderCommitment: Handler = async (ctx, request, audit) => 
   const revokePrevious = req['revoke_previous'] === true;
   if (revokePrevious && n === 0) throw invalidArgument('revoke_previous', 'holder commitment 0 has no previous commitment to revoke');
   const identical = policyRequest.sameNumberSeen === 'identical';
-  let revocation: Awaited<ReturnType<typeof revokeAfterValidation>> | null = null;
-  if (revokePrevious) revocation = await revokeAfterValidation(ctx, ch, n - 1, identical ? record.nextHolderNumber : n + 1);
+  let revocation: Awaited<ReturnType<typeof holderRevocation>> | null = null;
+  if (revokePrevious) revocation = await holderRevocation(ctx, ch, n - 1, identical ? record.nextHolderNumber : n + 1);
   const response = revocation === null ? {} : revocation.response;
   const revokedText = revocation === null ? '' : revocation.repeated ? `; revocation of ${n - 1} repeated` : `; holder commitment ${n - 1} revoked`;
   if (identical && (revocation === null || revocation.repeated)) {
@@ -133,11 +133,12 @@ export const validateHolderCommitment: Handler = async (ctx, request, audit) => 
 };
 
 /**
- * The revocation of holder commitment `n` once `nextHolderNumber` will be validated through: the
- * secret and the point of n + 2, after the same policy as RevokeHolderCommitment; `repeated` when `n`
- * is the last one revoked (a retransmission: nothing changes).
+ * The revocation of holder commitment `n` once holder commitments below `nextHolderNumber` are
+ * validated: the secret and the point of n + 2, after policy; `repeated` when `n` is the last one
+ * revoked (a retransmission: nothing changes, no policy). RevokeHolderCommitment and
+ * ValidateHolderCommitment's revoke_previous both come here.
  */
-async function revokeAfterValidation(ctx: ServiceContext, ch: LiveChannel, n: number, nextHolderNumber: number) {
+async function holderRevocation(ctx: ServiceContext, ch: LiveChannel, n: number, nextHolderNumber: number) {
   const { record } = ch;
   const setup = ch.requireSetup('RevokeHolderCommitment');
   const repeated = record.revokedHolderThrough !== null && n === record.revokedHolderThrough;
@@ -160,36 +161,20 @@ export const revokeHolderCommitment: Handler = async (ctx, request, audit) => {
   const req = requestObject(request);
   const ch = ctx.channels.get(channelRef(req));
   audit.channelId = ch.displayId;
-  const setup = ch.requireSetup('RevokeHolderCommitment');
+  ch.requireSetup('RevokeHolderCommitment');
   const n = commitmentNumber(req, 'commitment_number');
   audit.commitmentNumber = n;
   const { record } = ch;
-
-  if (record.revokedHolderThrough !== null && n === record.revokedHolderThrough) {
+  const revocation = await holderRevocation(ctx, ch, n, record.nextHolderNumber);
+  if (revocation.repeated) {
     // The retransmitted last revoke_and_ack (see the header): the secret is already the peer's.
-    const secret = await holderSecret(ctx, ch, n);
-    const next = await holderPoint(ctx, ch, n + 2);
-    return {
-      response: { per_commitment_secret: out(secret), next_per_commitment_point: out(next) },
-      reason: `holder commitment ${n} revocation repeated (retransmission of the last revoke_and_ack)`,
-    };
+    return { response: revocation.response, reason: `holder commitment ${n} revocation repeated (retransmission of the last revoke_and_ack)` };
   }
-
-  const warnings = enforce(ctx, {
-    kind: 'revoke-holder-commitment',
-    channelId: hex(setup.channelId),
-    commitmentNumber: n,
-    nextHolderCommitmentNumber: record.nextHolderNumber,
-    highestRevokedHolderCommitment: record.revokedHolderThrough,
-    channelClosing: ch.closing,
-  });
-  const secret = await holderSecret(ctx, ch, n);
-  const next = await holderPoint(ctx, ch, n + 2);
   const progress = progressOf(record, { revokedHolderThrough: n });
   return {
-    response: { per_commitment_secret: out(secret), next_per_commitment_point: out(next) },
+    response: revocation.response,
     reason: `holder commitment ${n} revoked after ${n + 1} was validated`,
-    warnings,
+    warnings: revocation.warnings,
     persist: () => {
       ctx.store.updateProgress(record.rowId, progress);
       ctx.store.pruneHolderCommitments(record.rowId, n); // keep n: the `previous` of n + 1

@@ -3,7 +3,7 @@
 // of each step are carried out in order (persist before the send after it). Payments go to direct
 // peers only (no routing yet), in a real BOLT 4 onion of one hop (payment-onion.ts).
 import { randomBytes } from 'node:crypto';
-import { equal, fromHex, hex } from '../../../bolt/bytes.js';
+import { equal, fromHex, hex, reversedHex } from '../../../bolt/bytes.js';
 import { decodeInvoice, type Network } from '../../../bolt/bolt11/index.js';
 import { sha256 } from '../../../bolt/crypto/hash.js';
 import { secp } from '../../../bolt/crypto/secp256k1.js';
@@ -25,6 +25,7 @@ import type { ChannelMessage, Peer, RemoteErrorReport } from '../../peer/index.j
 import { SignerRefusal } from '../../signer-client/client.js';
 import type { ChannelInfo, ChannelService, ChannelShellContext, CloseParams, CloseResult, InvoiceParams, InvoiceResult, OpenChannelParams, OpenChannelResult, PayParams } from '../channels.js';
 import { ApiError } from '../errors.js';
+import { signerEcdh } from '../signer.js';
 import type { PaymentRecord } from '../store.js';
 import type { WalletDraft } from '../wallet.js';
 import { buildPaymentOnion, decodeFailureReason, failureReason, finalHopPayload, readPaymentOnion, type PaymentOnionRead } from './payment-onion.js';
@@ -137,11 +138,10 @@ export class ChannelShell implements ChannelService {
     // Channels the store does not know (a wiped or fresh data directory): the signer's are the truth.
     const signerCall: SignerCall = (method, request) => this.#ctx.signer.call(method, request);
     for (const r of await channelsFromSigner(signerCall, (id) => this.#channels.has(id), () => this.#localConfig(), this.#height, this.#ctx.log)) {
-      const id = hex(channelIdOf(r.state));
-      const ch = this.#adopt(id, r.state, r.peerNodeId);
+      const ch = this.#adopt(hex(channelIdOf(r.state)), r.state, r.peerNodeId);
       if (r.closedInfo !== null) this.#keepLastInfo(ch, r.closedInfo);
       restored.push(ch);
-      this.#ctx.store.saveChannelSnapshot(id, r.peerNodeId, r.state.kind, encodeSnapshot(r.state));
+      this.#saveSnapshot(ch, r.state);
     }
     this.#failLostPayments(restored);
     this.#ctx.peers.on('channelMessage', this.#onMessage);
@@ -172,6 +172,10 @@ export class ChannelShell implements ChannelService {
     await this.#sweeper.stop();
   }
 
+  #saveSnapshot(ch: Channel, state: ChannelState): void {
+    this.#ctx.store.saveChannelSnapshot(hex(channelIdOf(state)), ch.peerNodeId, state.kind, encodeSnapshot(state));
+  }
+
   /** What listchannels shows for a channel once closed (its last balances), kept across restarts. */
   #keepLastInfo(ch: Channel, info: ChannelInfo | null): void {
     ch.lastInfo = info;
@@ -186,7 +190,7 @@ export class ChannelShell implements ChannelService {
     this.#channels.set(id, ch);
     if (hasCommitments(state)) {
       const p = state.commitments.params;
-      ch.watch = { txid: hex(Uint8Array.from(p.fundingTxid).reverse()), vout: p.fundingVout, depth: -1 };
+      ch.watch = { txid: reversedHex(p.fundingTxid), vout: p.fundingVout, depth: -1 };
     }
     return ch;
   }
@@ -266,14 +270,14 @@ export class ChannelShell implements ChannelService {
         }
         return;
       case 'persist':
-        this.#ctx.store.saveChannelSnapshot(hex(channelIdOf(e.state)), ch.peerNodeId, e.state.kind, encodeSnapshot(e.state));
+        this.#saveSnapshot(ch, e.state);
         return;
       case 'create-funding':
         await this.#createFunding(ch, e.scriptPubkey, e.amountSat);
         return;
       case 'publish-funding': {
         devExitBefore('publish-funding');
-        const txid = hex(Uint8Array.from(e.fundingTxid).reverse());
+        const txid = reversedHex(e.fundingTxid);
         const draft = ch.draft ?? this.#storedFundingDraft(txid);
         if (draft === null) throw new Error(`publish-funding for ${hex(e.channelId)}: the funding draft ${txid} is in neither this process nor the store`);
         await this.#publishFunding(e.channelId, draft);
@@ -281,7 +285,7 @@ export class ChannelShell implements ChannelService {
         return;
       }
       case 'watch-funding':
-        ch.watch = { txid: hex(Uint8Array.from(e.fundingTxid).reverse()), vout: e.fundingVout, depth: -1 };
+        ch.watch = { txid: reversedHex(e.fundingTxid), vout: e.fundingVout, depth: -1 };
         await this.#checkFunding(ch, this.#height);
         return;
       case 'broadcast': {
@@ -292,13 +296,11 @@ export class ChannelShell implements ChannelService {
         } catch (err) {
           log.warn({ what: e.what, txid, err: errorText(err) }, 'broadcast refused');
         }
-        {
-          // Both closes answer closechannel with the transaction that spends the funding output.
-          ch.closingTxid = txid;
-          const id = hex(channelIdOf(ch.state));
-          this.#closes.get(id)?.resolve(txid);
-          this.#closes.delete(id);
-        }
+        // Both closes (mutual, our commitment) answer closechannel with the transaction that spends the funding output.
+        ch.closingTxid = txid;
+        const id = hex(channelIdOf(ch.state));
+        this.#closes.get(id)?.resolve(txid);
+        this.#closes.delete(id);
         return;
       }
       case 'disconnect':
@@ -410,7 +412,8 @@ export class ChannelShell implements ChannelService {
     };
     let onion: PaymentOnionRead;
     try {
-      onion = await readPaymentOnion(htlc.onionRoutingPacket, htlc.paymentHash, (point) => this.#ecdh(point));
+      // ECDH with the node key by the signer, waited for while it restarts.
+      onion = await readPaymentOnion(htlc.onionRoutingPacket, htlc.paymentHash, (point) => signerEcdh(this.#ctx.signer, point, () => this.#closed));
     } catch (e) {
       // The signer could not be asked (it is stopping or gone for good): leave the HTLC; it is failed back before it expires.
       this.#ctx.log.error({ paymentHash: hash, err: errorText(e) }, 'incoming HTLC: onion not read');
@@ -438,13 +441,6 @@ export class ChannelShell implements ChannelService {
     ch.needsSign = true;
     this.#input(ch, { kind: 'fulfill-htlc', commandId: this.#nextId('fulfill'), htlcId: htlc.id, preimage: fromHex(record.preimage, 'preimage') });
     this.#ctx.store.upsertPayment({ ...record, status: 'succeeded', amountMsat: htlc.amountMsat, peerNodeId: ch.peerNodeId, settledAt: Math.floor(Date.now() / 1000) });
-  }
-
-  /** ECDH with the node key, by the signer (waited for while it restarts). */
-  async #ecdh(point: Uint8Array): Promise<Uint8Array> {
-    const r = await this.#ctx.signer.callPatiently<{ shared_secret: Uint8Array }>('Ecdh', { point: Buffer.from(point) }, () => this.#closed);
-    if (r.shared_secret.length !== 32) throw new Error(`signer Ecdh: expected a 32-byte shared secret, got ${r.shared_secret.length} bytes`);
-    return Uint8Array.from(r.shared_secret);
   }
 
   /** BOLT 4 §Returning Errors: what the failing hop said, decrypted with the payment's session key. */
@@ -621,7 +617,7 @@ export class ChannelShell implements ChannelService {
     const s = ch.state;
     if (!hasCommitments(s)) throw new ApiError('INTERNAL', `openchannel: the channel is in state ${s.kind} after the open succeeded`);
     const p = s.commitments.params;
-    return { channelId: hex(p.channelId), fundingTxid: hex(Uint8Array.from(p.fundingTxid).reverse()), fundingOutputIndex: p.fundingVout };
+    return { channelId: hex(p.channelId), fundingTxid: reversedHex(p.fundingTxid), fundingOutputIndex: p.fundingVout };
   }
 
   async listChannels(): Promise<ChannelInfo[]> {
@@ -649,7 +645,7 @@ export class ChannelShell implements ChannelService {
       peerNodeId: ch.peerNodeId,
       state,
       channelType: p.channelType === 'anchors' ? 'anchors' : 'static_remotekey',
-      fundingTxid: hex(Uint8Array.from(p.fundingTxid).reverse()),
+      fundingTxid: reversedHex(p.fundingTxid),
       fundingOutputIndex: p.fundingVout,
       capacitySat: p.fundingSat,
       localBalanceMsat: c.localCommit.spec.toLocalMsat,

@@ -3,7 +3,7 @@
 // channel; our per-commitment points and the last revocation come from GetPerCommitmentPoint and
 // RevokeHolderCommitment (which the signer answers again for a revocation already given).
 // node/channel/restore.ts says what is rebuilt and how channel_reestablish fills in the rest.
-import { hex } from '../../../bolt/bytes.js';
+import { hex, reversedHex } from '../../../bolt/bytes.js';
 import {
   perCommitmentPointCall,
   readPoint,
@@ -33,7 +33,7 @@ function closedInfo(r: RecoveredChannel): ChannelInfo {
     peerNodeId: hex(r.remoteNodeId),
     state: 'closed',
     channelType: r.channelType,
-    fundingTxid: hex(Uint8Array.from(r.fundingTxid).reverse()),
+    fundingTxid: reversedHex(r.fundingTxid),
     fundingOutputIndex: r.fundingVout,
     capacitySat: r.fundingSat,
     localBalanceMsat: r.localCommit.spec.toLocalMsat,

@@ -8,7 +8,7 @@
 // output spent on chain or in the mempool is skipped, and a broadcast the chain refuses as already
 // known or spent is only logged. Outputs the signer cannot sign yet (HTLCs, anchors) are listed in the
 // log with the reason (closing-outputs.ts).
-import { fromHex, hex } from '../../../bolt/bytes.js';
+import { fromHex, hex, reversedHex } from '../../../bolt/bytes.js';
 import { parseTransaction, transactionWeight, withWitness, type Transaction } from '../../../bolt/bolt3/index.js';
 import { perCommitmentPointCall, readPoint, readRecoveredChannels, readTransaction, type Closed, type RecoveredChannel } from '../../channel/index.js';
 import { classifyClosing, type Claim, type ClosingOutputs } from '../../channel/closing-outputs.js';
@@ -198,7 +198,7 @@ export class Sweeper {
    */
   async #findClosing(c: RecoveredChannel): Promise<string | 'none' | null> {
     const rpc = this.#ctx.rpc;
-    const fundingTxid = hex(Uint8Array.from(c.fundingTxid).reverse());
+    const fundingTxid = reversedHex(c.fundingTxid);
     let funding;
     try {
       funding = await rpc.getRawTransaction(fundingTxid);
